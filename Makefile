@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Only Python 3.11 is required.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run serve test lint bench schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate, load the demo data, print curl examples, serve on $(HOST):$(PORT).
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py loaddata fixtures/demo.json
+	$(BIN)/python manage.py demo_examples --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make test: install and run the whole suite (DATABASE_URL picks the database; SQLite by default).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make schema: write the OpenAPI and GraphQL schemas that are checked in.
+schema: install
+	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
+	$(BIN)/python manage.py graphql_schema --schema metadata.graphql.schema.schema --out docs/schema.graphql
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

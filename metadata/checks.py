@@ -1,0 +1,42 @@
+"""System checks run at start-up: the linkable registry must describe real, unique fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+
+
+@checks.register()
+def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from metadata.linkables import REGISTRY
+
+    errors: list[checks.CheckMessage] = []
+    collections: set[str] = set()
+    for name, linkable in REGISTRY.items():
+        where = f"linkable {name}"
+        if name != name.upper() or not name.replace("_", "").isalpha():
+            errors.append(checks.Error(f"{where}: names are UPPER_CASE words.", id="metadata.E001"))
+        if linkable.collection in collections:
+            errors.append(
+                checks.Error(f"{where}: collection {linkable.collection} is taken.", id="metadata.E002")
+            )
+        collections.add(linkable.collection)
+        meta = linkable.model._meta
+        field_name = meta.pk.name if linkable.identifier_field == "pk" else linkable.identifier_field
+        try:
+            field = meta.get_field(field_name)
+        except FieldDoesNotExist:
+            errors.append(checks.Error(f"{where}: no field {field_name}.", id="metadata.E003"))
+        else:
+            if not (field.primary_key or field.unique):
+                errors.append(
+                    checks.Error(f"{where}: identifier {field_name} is not unique.", id="metadata.E004")
+                )
+        for path in filter(None, (linkable.reach, linkable.entity_field)):
+            try:
+                linkable.model.objects.filter(**{path: None}).query  # noqa: B018 - resolves the path
+            except Exception:  # noqa: BLE001 - any failure means the path is wrong
+                errors.append(checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005"))
+    return errors

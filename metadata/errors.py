@@ -1,0 +1,97 @@
+"""Domain errors with stable codes.
+
+The core raises these; each door maps them to its wire format in exactly one place
+(`metadata.rest.errors`, `metadata.graphql.errors`). Messages are written for the person
+calling the API and never carry Python or database text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where (a path into the document), what, and a machine-readable type."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str
+
+
+class GatewayError(Exception):
+    code: str = "error"
+    default_message: str = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class NotAuthenticated(GatewayError):
+    """No credentials were sent."""
+
+    code = "not_authenticated"
+    default_message = "Authentication credentials were not provided."
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid_token"
+    default_message = "The token is invalid."
+
+
+class ExpiredToken(InvalidToken):
+    code = "expired_token"
+    default_message = "The token has expired; obtain a new one."
+
+
+class InvalidCredentials(GatewayError):
+    code = "invalid_credentials"
+    default_message = "The credentials are not valid."
+
+
+class NotFound(GatewayError):
+    """The object does not exist, or the caller may not read it: the same answer for both."""
+
+    code = "not_found"
+    default_message = "No such object, or you do not have access to it."
+
+
+class PermissionDenied(GatewayError):
+    code = "permission_denied"
+    default_message = "You may read this object's metadata but not change it."
+
+
+class RuleViolation(GatewayError):
+    """The document (as it would be after the change) breaks a rule of `metadata.rules`."""
+
+    code = "invalid_metadata"
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(v.msg for v in self.violations))
+
+
+class NotJSON(GatewayError):
+    """Text that should be JSON is not (NaN and Infinity included)."""
+
+    code = "not_json"
+    default_message = "The body is not valid JSON."
+
+
+class KeyExists(GatewayError):
+    code = "key_exists"
+    default_message = "The key already exists."
+
+
+class KeyNotFound(GatewayError):
+    code = "key_not_found"
+    default_message = "The object has no metadata under this key."
+
+
+class PreconditionFailed(GatewayError):
+    """A conditional write whose expectation (If-Match, expected value) no longer holds."""
+
+    code = "precondition_failed"
+    default_message = "The metadata has changed since you read it; read it again and retry."

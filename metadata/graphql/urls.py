@@ -1,0 +1,3 @@
+"""GraphQL route (filled in by the GraphQL door)."""
+
+urlpatterns: list = []

@@ -1,0 +1,184 @@
+"""The registry of linkable types (contract section 2).
+
+This is the only module that names the domain classes. The GraphQL enum, the REST routes,
+the webhook object types and the access-matrix tests are all generated from `REGISTRY`;
+adding a linkable type is one entry here plus a migration for its model. A system check
+(`metadata.checks`) verifies the entries when Django starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from django.db import models
+
+from metadata.models import Account, Counterpart, Entity, Payable, Property, User
+
+MAX_IDENTIFIER_LENGTH = 254
+_MAX_BIGINT = 2**63 - 1
+
+
+def parse_text(identifier: str) -> str:
+    if not identifier or len(identifier) > MAX_IDENTIFIER_LENGTH or "\x00" in identifier:
+        raise ValueError("not an identifier")
+    return identifier
+
+
+def parse_positive_int(identifier: str) -> int:
+    if not identifier.isascii() or not identifier.isdigit() or len(identifier) > 19:
+        raise ValueError("not a positive integer")
+    number = int(identifier)
+    if not 0 < number <= _MAX_BIGINT:
+        raise ValueError("out of range")
+    return number
+
+
+def parse_uuid(identifier: str) -> uuid.UUID:
+    if len(identifier) != 36:
+        raise ValueError("not a UUID in its canonical form")
+    return uuid.UUID(identifier)
+
+
+@dataclass(frozen=True)
+class Linkable:
+    """One type of object that metadata can be linked to.
+
+    `reach` is the ORM path from the object to the users with account-user level access to
+    it (contract section 3); `entity_field` the path to the entity that owns it, for
+    `X-Monite-Entity-Id` scoping, or None for types that belong to no entity.
+    """
+
+    name: str
+    collection: str
+    model: type[models.Model]
+    identifier_field: str
+    parse_identifier: Callable[[str], Any]
+    reach: str
+    entity_field: str | None
+    webhook_object_type: str
+    description: str
+
+    def identifier_of(self, obj: models.Model) -> str:
+        return str(getattr(obj, self.identifier_field))
+
+    @property
+    def identifier_kind(self) -> str:
+        """The identifier's form, for documentation: `uuid`, `integer` or `string`."""
+        if self.parse_identifier is parse_uuid:
+            return "uuid"
+        if self.parse_identifier is parse_positive_int:
+            return "integer"
+        return "string"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A linkable object resolved from an identifier, as the permission sees it.
+
+    `reachable` says whether the principal it was resolved for has account-user level access.
+    """
+
+    linkable: Linkable
+    pk: Any
+    identifier: str
+    entity_id: uuid.UUID | None
+    reachable: bool
+
+    @property
+    def object_id(self) -> str:
+        """The linked object's key as stored in `Metadata.object_id`."""
+        return str(self.pk)
+
+
+_ENTRIES = (
+    Linkable(
+        name="ACCOUNT",
+        collection="accounts",
+        model=Account,
+        identifier_field="number",
+        parse_identifier=parse_text,
+        reach="users",
+        entity_field=None,
+        webhook_object_type="account_metadata",
+        description="An account, by its number (for example A-154321).",
+    ),
+    Linkable(
+        name="ACCOUNT_USER",
+        collection="account_users",
+        model=User,
+        identifier_field="email",
+        parse_identifier=parse_text,
+        reach="pk",
+        entity_field=None,
+        webhook_object_type="account_user_metadata",
+        description="A user, by email address; every user reaches themself.",
+    ),
+    Linkable(
+        name="PROPERTY",
+        collection="properties",
+        model=Property,
+        identifier_field="pk",
+        parse_identifier=parse_positive_int,
+        reach="account__users",
+        entity_field=None,
+        webhook_object_type="property_metadata",
+        description="A supply address of an account, by its integer id.",
+    ),
+    Linkable(
+        name="ENTITY",
+        collection="entities",
+        model=Entity,
+        identifier_field="pk",
+        parse_identifier=parse_uuid,
+        reach="users",
+        entity_field="pk",
+        webhook_object_type="entity_partner_metadata",
+        description="An entity, by its UUID.",
+    ),
+    Linkable(
+        name="COUNTERPART",
+        collection="counterparts",
+        model=Counterpart,
+        identifier_field="pk",
+        parse_identifier=parse_uuid,
+        reach="entity__users",
+        entity_field="entity_id",
+        webhook_object_type="counterpart_partner_metadata",
+        description="A counterpart of an entity, by its UUID.",
+    ),
+    Linkable(
+        name="PAYABLE",
+        collection="payables",
+        model=Payable,
+        identifier_field="pk",
+        parse_identifier=parse_uuid,
+        reach="entity__users",
+        entity_field="entity_id",
+        webhook_object_type="payable_partner_metadata",
+        description="A payable of an entity, by its UUID.",
+    ),
+)
+
+REGISTRY: MappingProxyType[str, Linkable] = MappingProxyType({lk.name: lk for lk in _ENTRIES})
+_BY_COLLECTION = MappingProxyType({lk.collection: lk for lk in _ENTRIES})
+_BY_MODEL = MappingProxyType({lk.model: lk for lk in _ENTRIES})
+
+
+def all_linkables() -> Iterator[Linkable]:
+    return iter(REGISTRY.values())
+
+
+def by_name(name: str) -> Linkable:
+    return REGISTRY[name]
+
+
+def by_collection(collection: str) -> Linkable:
+    return _BY_COLLECTION[collection]
+
+
+def for_model(model: type[models.Model]) -> Linkable | None:
+    return _BY_MODEL.get(model)

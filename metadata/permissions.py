@@ -1,0 +1,111 @@
+"""The one permission of the gateway (contract section 3), for every door.
+
+DRF lists `MetadataPermission` on its views; the GraphQL resolvers and the admin call the
+same object, `metadata_permission`. The order of the checks is the contract's: the caller is
+authenticated and still active, the object exists and the caller may read it (else the same
+404 for both), then the caller may change it (else 403).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any
+
+from django.db.models import Q
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from metadata.errors import InvalidToken, NotAuthenticated, NotFound, PermissionDenied
+from metadata.linkables import Linkable, Target
+from metadata.principals import Principal, reach_condition
+
+MSG_INACTIVE = "The token's user is inactive or no longer exists."
+
+
+class Action(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+def in_entity_scope(target: Target, entity_scope: str | None) -> bool:
+    """The `X-Monite-Entity-Id` header: absent scopes nothing; malformed scopes to nothing.
+
+    Types that belong to no entity (accounts, properties, users) ignore it.
+    """
+    if entity_scope is None or target.linkable.entity_field is None:
+        return True
+    try:
+        return target.entity_id == uuid.UUID(entity_scope.strip())
+    except ValueError:
+        return False
+
+
+class MetadataPermission(BasePermission):
+    """Account-user level access, or CAN_MUTATE_METADATA; reads also with view_metadata."""
+
+    message = PermissionDenied.default_message
+
+    # Decisions, shared by every door.
+
+    def authenticate(self, principal: Principal | None) -> Principal:
+        if principal is None:
+            raise NotAuthenticated()
+        if not principal.flags.is_active:
+            raise InvalidToken(MSG_INACTIVE)
+        return principal
+
+    def can_read(self, principal: Principal, target: Target) -> bool:
+        flags = principal.flags
+        return flags.is_active and (target.reachable or flags.can_view_any or flags.can_mutate_any)
+
+    def can_write(self, principal: Principal, target: Target) -> bool:
+        flags = principal.flags
+        return flags.is_active and (target.reachable or flags.can_mutate_any)
+
+    def check(
+        self,
+        principal: Principal | None,
+        target: Target | None,
+        action: Action,
+        *,
+        entity_scope: str | None = None,
+    ) -> Target:
+        """Raise the contract's error for the first check that fails; return the target."""
+        principal = self.authenticate(principal)
+        if target is None or not self.can_read(principal, target):
+            raise NotFound()
+        if not in_entity_scope(target, entity_scope):
+            raise NotFound()
+        if action is Action.WRITE and not self.can_write(principal, target):
+            raise PermissionDenied()
+        return target
+
+    def readable_filter(self, principal: Principal, linkable: Linkable) -> Q:
+        """The objects of one type a principal may read, for lookups (`Q()` is all of them)."""
+        flags = self.authenticate(principal).flags
+        if flags.can_view_any or flags.can_mutate_any:
+            return Q()
+        return reach_condition(linkable.reach, principal.user_id)
+
+    def may_view_any(self, principal: Principal) -> bool:
+        flags = principal.flags
+        return flags.is_active and (flags.can_view_any or flags.can_mutate_any)
+
+    def may_change_any(self, principal: Principal) -> bool:
+        flags = principal.flags
+        return flags.is_active and flags.can_mutate_any
+
+    # DRF's hooks: the same decisions, raised as the core's errors.
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        self.authenticate(request.user if isinstance(request.user, Principal) else None)
+        return True
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        action = Action.READ if request.method in SAFE_METHODS else Action.WRITE
+        scope = request.headers.get("X-Monite-Entity-Id")
+        self.check(request.user, obj, action, entity_scope=scope)
+        return True
+
+
+metadata_permission = MetadataPermission()

@@ -1,0 +1,49 @@
+"""Shared test fixtures: the demo data of contract section 8 and tokens for its users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from metadata.models import User
+from metadata.tokens import access_token_for
+
+DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
+
+ENTITY_ONE = "3a9c5e1e-0000-4000-8000-000000000001"
+ENTITY_TWO = "3a9c5e1e-0000-4000-8000-000000000002"
+COUNTERPART_ONE = "3a9c5e1e-0000-4000-8000-000000000011"
+COUNTERPART_TWO = "3a9c5e1e-0000-4000-8000-000000000012"
+PAYABLE_ONE = "3a9c5e1e-0000-4000-8000-000000000021"
+PAYABLE_TWO = "3a9c5e1e-0000-4000-8000-000000000022"
+ENTITY_USER_ID = "3a9c5e1e-0000-4000-8000-0000000000e1"
+PARTNER_CLIENT_ID = "3a9c5e1e-0000-4000-8000-0000000000c1"
+PARTNER_CLIENT_SECRET = "demo-client-secret"
+DEMO_PASSWORD = "demo-password"
+
+SOME_TEST = "some.test@email.com"
+COOL_USER = "some_cool_account_user_email@example.com"
+ENTITY_USER = "entity.user@example.com"
+PARTNER = "partner@example.com"
+SUPPORT = "support@example.com"
+SUPPORT_LEAD = "support.lead@example.com"
+DEMO_USERS = (SOME_TEST, COOL_USER, ENTITY_USER, PARTNER, SUPPORT, SUPPORT_LEAD)
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    """The demo data, loaded for one test and rolled back after it."""
+    call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
+
+
+@pytest.fixture
+def token_for(demo: None) -> Callable[[str], str]:
+    """An access token for a demo user, by email."""
+
+    def make(email: str) -> str:
+        return str(access_token_for(User.objects.get(email=email)))
+
+    return make
