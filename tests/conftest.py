@@ -47,3 +47,6 @@ def token_for(demo: None) -> Callable[[str], str]:
         return str(access_token_for(User.objects.get(email=email)))
 
     return make
+
+
+pytest_plugins = ["tests.live"]

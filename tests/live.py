@@ -1,0 +1,105 @@
+"""Real servers for tests: gunicorn on a loopback port over the test database.
+
+`live_server` (session-scoped) starts gunicorn with two workers after pytest-django has
+created the test database; `live_demo` loads the demo data committed (transactional), so the
+server's own connections see it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.db import connection
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The URL of the database the tests are using right now (the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db.get("USER") or "")
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "metadata_gateway.settings",
+        "DEBUG": "true",
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "metadata_gateway.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
+    ]
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError("gunicorn did not become healthy in 30 s")
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, django_db_blocker: object) -> Iterator[LiveServer]:
+    server = start_gunicorn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_demo(transactional_db: None, live_server: LiveServer) -> LiveServer:
+    """The live server with the demo data committed; flushed after the test."""
+    from django.core.management import call_command
+
+    from tests.conftest import DEMO_FIXTURE
+
+    call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
+    return live_server
