@@ -93,8 +93,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # queue instead of failing with "database is locked" half-way through a read-modify-write.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not memory, so live servers started by the tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+
+# TEST_DB_NAME lets several test runs share a machine; on SQLite the test database is a file,
+# not memory, so live servers started by the tests share it.
+_TEST_DB_NAME = os.environ.get("TEST_DB_NAME", "test_metadata_gateway")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"{_TEST_DB_NAME}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": _TEST_DB_NAME}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "metadata.User"

@@ -10,6 +10,9 @@ from django.core.management import call_command
 
 from metadata.models import User
 from metadata.tokens import access_token_for
+from tests.live import gunicorn_server, live_demo
+
+__all__ = ["gunicorn_server", "live_demo"]
 
 DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
 
@@ -47,6 +50,3 @@ def token_for(demo: None) -> Callable[[str], str]:
         return str(access_token_for(User.objects.get(email=email)))
 
     return make
-
-
-pytest_plugins = ["tests.live"]

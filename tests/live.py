@@ -1,6 +1,6 @@
 """Real servers for tests: gunicorn on a loopback port over the test database.
 
-`live_server` (session-scoped) starts gunicorn with two workers after pytest-django has
+`gunicorn_server` (session-scoped) starts gunicorn with two workers after pytest-django has
 created the test database; `live_demo` loads the demo data committed (transactional), so the
 server's own connections see it.
 """
@@ -88,18 +88,18 @@ def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None)
 
 
 @pytest.fixture(scope="session")
-def live_server(django_db_setup: None, django_db_blocker: object) -> Iterator[LiveServer]:
+def gunicorn_server(django_db_setup: None, django_db_blocker: object) -> Iterator[LiveServer]:
     server = start_gunicorn()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def live_demo(transactional_db: None, live_server: LiveServer) -> LiveServer:
+def live_demo(transactional_db: None, gunicorn_server: LiveServer) -> LiveServer:
     """The live server with the demo data committed; flushed after the test."""
     from django.core.management import call_command
 
     from tests.conftest import DEMO_FIXTURE
 
     call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
-    return live_server
+    return gunicorn_server
