@@ -1,0 +1,44 @@
+"""The linkable registry and its start-up check."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from django.core.management import call_command
+
+from metadata import checks, linkables
+
+
+def test_the_registry_matches_contract_section_2() -> None:
+    assert [(lk.name, lk.collection, lk.identifier_kind) for lk in linkables.all_linkables()] == [
+        ("ACCOUNT", "accounts", "string"),
+        ("ACCOUNT_USER", "account_users", "string"),
+        ("PROPERTY", "properties", "integer"),
+        ("ENTITY", "entities", "uuid"),
+        ("COUNTERPART", "counterparts", "uuid"),
+        ("PAYABLE", "payables", "uuid"),
+    ]
+
+
+def test_the_registry_is_frozen() -> None:
+    with pytest.raises(TypeError):
+        linkables.REGISTRY["X"] = linkables.by_name("ACCOUNT")  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        linkables.by_name("ACCOUNT").collection = "x"  # type: ignore[misc]
+
+
+def test_the_system_check_passes_on_the_real_registry() -> None:
+    call_command("check", fail_level="ERROR")
+    assert checks.check_linkable_registry() == []
+
+
+def test_the_system_check_catches_a_broken_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    account = linkables.by_name("ACCOUNT")
+    broken = {
+        **linkables.REGISTRY,
+        "BROKEN": replace(account, name="BROKEN", identifier_field="nope", reach="nowhere__id"),
+    }
+    monkeypatch.setattr(linkables, "REGISTRY", broken)
+    ids = sorted(error.id for error in checks.check_linkable_registry())
+    assert ids == ["metadata.E002", "metadata.E003", "metadata.E005"]

@@ -1,0 +1,173 @@
+"""Writes through the service layer: atomic, validated on the result, audited, never partial."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from metadata import rules, selectors, services
+from metadata.errors import KeyExists, PreconditionFailed, RuleViolation
+from metadata.linkables import Target, by_name
+from metadata.models import Door, Metadata, MetadataChange, User
+from metadata.permissions import Action
+from metadata.tokens import principal_from_header
+from tests.conftest import COUNTERPART_ONE, PARTNER
+
+
+@pytest.fixture
+def target(token_for: Callable[[str], str]) -> Target:
+    return selectors.open_target(
+        principal=principal_from_header(token_for(PARTNER)),
+        linkable=by_name("COUNTERPART"),
+        identifier=COUNTERPART_ONE,
+        action=Action.WRITE,
+    )
+
+
+@pytest.fixture
+def context(demo: None) -> services.WriteContext:
+    partner = User.objects.get(email=PARTNER)
+    return services.WriteContext(actor_id=partner.pk, door=Door.REST, request_id="req-1")
+
+
+def snapshot() -> tuple[list[Any], list[Any]]:
+    return (
+        list(Metadata.objects.values_list("object_id", "key", "value").order_by("key")),
+        list(MetadataChange.objects.values_list("id", flat=True).order_by("id")),
+    )
+
+
+def test_replace_merge_set_and_delete(target: Target, context: services.WriteContext) -> None:
+    assert services.replace_document(
+        target=target, document={"b": 2, "a": [1]}, context=context
+    ) == {"a": [1], "b": 2}
+    assert services.merge_document(
+        target=target, patch={"a": None, "c": {"d": None, "e": 1}}, context=context
+    ) == {"b": 2, "c": {"e": 1}}
+    assert services.set_key(target=target, key="n", value=None, context=context).value is None
+    assert selectors.get_document(target=target) == {"b": 2, "c": {"e": 1}, "n": None}
+    removed = services.delete_key(target=target, key="b", context=context)
+    assert removed == services.Entry(key="b", value=2)
+    assert services.delete_key(target=target, key="b", context=context) is None
+    assert services.replace_document(target=target, document={}, context=context) == {}
+    assert Metadata.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t, c: services.replace_document(target=t, document={"k": "x" * 2000}, context=c),
+        lambda t, c: services.merge_document(target=t, patch={"big": "x" * 1990}, context=c),
+        lambda t, c: services.set_key(target=t, key="big", value="x" * 1990, context=c),
+        lambda t, c: services.set_key(target=t, key="k" * 101, value=1, context=c),
+        lambda t, c: services.set_key(target=t, key="k", value=float("nan"), context=c),
+        lambda t, c: services.replace_document(target=t, document=[1], context=c),
+        lambda t, c: services.merge_document(target=t, patch="x", context=c),
+    ],
+)
+def test_a_refused_write_changes_nothing(
+    target: Target, context: services.WriteContext, write: Callable[..., Any]
+) -> None:
+    services.replace_document(target=target, document={"keep": "x" * 20}, context=context)
+    before = snapshot()
+    with pytest.raises(RuleViolation):
+        write(target, context)
+    assert snapshot() == before
+
+
+def test_the_size_rule_counts_the_whole_document_after_the_change(
+    target: Target, context: services.WriteContext
+) -> None:
+    services.replace_document(target=target, document={"a": "x" * 1000}, context=context)
+    with pytest.raises(RuleViolation, match="metadata is 2005 bytes; the limit is 2000"):
+        services.set_key(target=target, key="b", value="y" * 990, context=context)
+    services.set_key(target=target, key="b", value="y" * 985, context=context)
+    assert rules.document_size(selectors.get_document(target=target)) == 2000
+
+
+def test_stale_if_match_writes_nothing(target: Target, context: services.WriteContext) -> None:
+    services.replace_document(target=target, document={"a": 1}, context=context)
+    etag = rules.document_etag({"a": 1})
+    services.merge_document(target=target, patch={"a": 2}, context=context, if_match=[etag])
+    before = snapshot()
+    with pytest.raises(PreconditionFailed):
+        services.replace_document(target=target, document={}, context=context, if_match=[etag])
+    assert snapshot() == before
+    services.replace_document(target=target, document={}, context=context, if_match=["*"])
+
+
+def test_create_only_refuses_an_existing_key(target: Target, context: services.WriteContext) -> None:
+    services.set_key(target=target, key="a", value=1, context=context, create_only=True)
+    with pytest.raises(KeyExists):
+        services.set_key(target=target, key="a", value=2, context=context, create_only=True)
+    assert selectors.get_value(target=target, key="a") == 1
+
+
+def test_compare_and_set_by_digest(target: Target, context: services.WriteContext) -> None:
+    services.set_key(target=target, key="a", value={"v": 1}, context=context)
+    digest = rules.value_digest({"v": 1})
+    services.set_key(target=target, key="a", value=2, context=context, expected_digest=digest)
+    with pytest.raises(PreconditionFailed):
+        services.set_key(target=target, key="a", value=3, context=context, expected_digest=digest)
+    assert selectors.get_value(target=target, key="a") == 2
+
+
+def test_every_change_is_audited_and_replays_to_the_document(
+    target: Target, context: services.WriteContext
+) -> None:
+    services.replace_document(target=target, document={"a": 1, "b": True}, context=context)
+    services.merge_document(target=target, patch={"a": 1.0, "b": None, "c": "x"}, context=context)
+    services.set_key(target=target, key="c", value=None, context=context)
+    services.delete_key(target=target, key="a", context=context)
+    changes = list(MetadataChange.objects.order_by("id"))
+    assert [(c.key, c.action) for c in changes] == [
+        ("a", "created"), ("b", "created"),
+        ("a", "updated"), ("b", "deleted"), ("c", "created"),
+        ("c", "updated"),
+        ("a", "deleted"),
+    ]
+    assert {(c.actor_id, c.door, c.request_id) for c in changes} == {
+        (context.actor_id, "rest", "req-1")
+    }
+    replayed: dict[str, Any] = {}
+    for change in changes:
+        assert (change.key in replayed) == change.existed_before
+        if change.existed_before:
+            assert replayed[change.key] == change.old_value
+        if change.exists_after:
+            replayed[change.key] = change.new_value
+        else:
+            del replayed[change.key]
+    assert replayed == selectors.get_document(target=target) == {"c": None}
+
+
+def test_a_write_that_changes_nothing_records_nothing(
+    target: Target, context: services.WriteContext
+) -> None:
+    services.replace_document(target=target, document={"a": 1, "b": [1]}, context=context)
+    before = snapshot()
+    services.replace_document(target=target, document={"b": [1], "a": 1}, context=context)
+    services.merge_document(target=target, patch={"a": 1, "z": None}, context=context)
+    services.set_key(target=target, key="a", value=1, context=context)
+    assert services.delete_key(target=target, key="missing", context=context) is None
+    assert snapshot() == before
+
+
+def test_write_queries_do_not_grow_with_the_document(
+    target: Target, context: services.WriteContext
+) -> None:
+    counts = []
+    for size in (1, 40):
+        services.replace_document(target=target, document={}, context=context)
+        document = {f"k{i}": i for i in range(size)}
+        services.replace_document(target=target, document=document, context=context)
+        with CaptureQueriesContext(connection) as queries:
+            services.replace_document(
+                target=target, document={k: v + 1 for k, v in document.items()}, context=context
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
