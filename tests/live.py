@@ -81,7 +81,7 @@ def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None)
         try:
             if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     server.stop()
     raise RuntimeError("gunicorn did not become healthy in 30 s")
