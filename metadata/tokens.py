@@ -21,6 +21,7 @@ from metadata.models import PartnerClient, User
 from metadata.principals import Principal
 
 HEADER_TYPES = ("bearer", "jwt")
+_DUMMY_SECRET_HASH = "pbkdf2_sha256$1000000$timing$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ def client_for_credentials(client_id: str, client_secret: str) -> PartnerClient:
     client = (
         PartnerClient.objects.select_related("user").filter(pk=key).first() if key else None
     )
-    if client is None or not client.check_secret(client_secret) or not client.user.is_active:
+    if client is None:
+        # Hash anyway, so an unknown client id takes as long to refuse as a wrong secret.
+        PartnerClient(secret_hash=_DUMMY_SECRET_HASH).check_secret(str(client_secret))
+        raise InvalidCredentials("The client_id or client_secret is not correct.")
+    if not client.check_secret(str(client_secret)) or not client.user.is_active:
         raise InvalidCredentials("The client_id or client_secret is not correct.")
     return client
 
