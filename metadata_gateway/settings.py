@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "metadata.middleware.RequestIdMiddleware",
+    "metadata.ops.logging.RequestLogMiddleware",
     "metadata.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,9 +183,27 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Prometheus metrics at /metrics, to these networks only.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128")
+
+# One JSON line per request on stdout (metadata.requests); REQUEST_LOG=false silences it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {
+        "metadata.requests": {
+            "handlers": ["json"],
+            "level": "INFO" if env_bool("REQUEST_LOG", True) else "WARNING",
+            "propagate": False,
+        },
+    },
+    "root": {"handlers": ["json"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

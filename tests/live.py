@@ -65,6 +65,7 @@ def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None)
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "metadata_gateway.settings",
         "DEBUG": "true",
+        "REQUEST_LOG": "false",
         **(extra_env or {}),
     }
     command = [
