@@ -1,0 +1,145 @@
+"""The one place where errors become Kraken's wire format (contract section 6).
+
+Core errors (`metadata.errors`, by their stable `.code`) become
+`{message, locations, path, extensions: {errorType, errorCode, errorDescription,
+validationErrors?}}`. Errors graphql-core raises itself (syntax, validation, variable
+coercion, limits) pass through as graphql-core words them. Anything else is a bug: it is
+logged with its traceback and the client gets a generic message, never Python or database
+text (stack note 5).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from graphene_django.views import HttpError
+from graphql import GraphQLError
+
+from metadata import errors
+from metadata.errors import GatewayError, Violation
+
+logger = logging.getLogger("metadata.graphql")
+
+AUTHORIZATION = "AUTHORIZATION"
+VALIDATION = "VALIDATION"
+NOT_FOUND = "NOT_FOUND"
+THROTTLED = "THROTTLED"
+INTERNAL = "INTERNAL"
+
+# Every mutation takes its arguments as one `input`; validation errors point into it.
+INPUT = "input"
+
+MSG_INTERNAL = "An unexpected error occurred. It has been logged; please try again later."
+
+
+@dataclass(frozen=True)
+class KrakenCode:
+    error_type: str
+    error_code: str
+    description: str
+
+
+# Keyed by the core's stable error codes. A code missing here falls back to its parent
+# class's code (a new subclass of NotFound still answers KT-CT-4123).
+CODES: dict[str, KrakenCode] = {
+    errors.NotAuthenticated.code: KrakenCode(
+        AUTHORIZATION, "KT-CT-1112", "'Authorization' field not found in the header."
+    ),
+    errors.InvalidToken.code: KrakenCode(AUTHORIZATION, "KT-CT-1111", "Unauthorized."),
+    errors.ExpiredToken.code: KrakenCode(AUTHORIZATION, "KT-CT-1124", "JWT has expired."),
+    errors.NotFound.code: KrakenCode(AUTHORIZATION, "KT-CT-4123", "Unauthorized."),
+    errors.PermissionDenied.code: KrakenCode(AUTHORIZATION, "KT-CT-4124", "Unauthorized."),
+    errors.RuleViolation.code: KrakenCode(VALIDATION, "KT-CT-8411", "Invalid data."),
+    errors.NotJSON.code: KrakenCode(VALIDATION, "KT-CT-8411", "Invalid data."),
+    errors.PreconditionFailed.code: KrakenCode(
+        VALIDATION, "KT-CT-8412", "The value has changed since it was read."
+    ),
+    errors.KeyExists.code: KrakenCode(VALIDATION, "KT-CT-8414", "The key already exists."),
+    errors.KeyNotFound.code: KrakenCode(NOT_FOUND, "KT-CT-8416", "No metadata for this key."),
+    errors.InvalidCredentials.code: KrakenCode(
+        VALIDATION, "KT-CT-1138", "Please make sure the email address and password are correct."
+    ),
+    # No core class yet; any GatewayError with this code (a throttle) is answered so.
+    "throttled": KrakenCode(THROTTLED, "KT-CT-1199", "Too many requests."),
+}
+INTERNAL_CODE = KrakenCode(INTERNAL, "KT-CT-0000", "Internal error.")
+
+# Where, in the mutation's input, each kind of validation error points.
+_INPUT_FIELD_OF_CODE = {
+    errors.NotJSON.code: "value",
+    errors.KeyExists.code: "key",
+    errors.PreconditionFailed.code: "compareDigest",
+}
+
+
+def kraken_code(error: GatewayError) -> KrakenCode:
+    for cls in type(error).__mro__:
+        code = getattr(cls, "code", None)
+        if code in CODES:
+            return CODES[code]
+    return INTERNAL_CODE
+
+
+def _violation_field(violation: Violation) -> str:
+    """Key rules point at `input.key`; value, depth and size rules at `input.value`."""
+    if violation.type.startswith("value_error.key") or violation.type == "type_error.str":
+        return "key"
+    return "value"
+
+
+def validation_errors(error: GatewayError) -> list[dict[str, Any]]:
+    if isinstance(error, errors.RuleViolation):
+        return [
+            {"message": v.msg, "inputPath": [INPUT, _violation_field(v)]} for v in error.violations
+        ]
+    field = _INPUT_FIELD_OF_CODE.get(error.code)
+    return [{"message": error.message, "inputPath": [INPUT, field] if field else [INPUT]}]
+
+
+def _located(error: GraphQLError, message: str, extensions: dict[str, Any]) -> dict[str, Any]:
+    formatted: dict[str, Any] = {"message": message}
+    if error.locations is not None:
+        formatted["locations"] = [location.formatted for location in error.locations]
+    if error.path is not None:
+        formatted["path"] = error.path
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def gateway_extensions(error: GatewayError) -> dict[str, Any]:
+    code = kraken_code(error)
+    extensions: dict[str, Any] = {
+        "errorType": code.error_type,
+        "errorCode": code.error_code,
+        "errorDescription": code.description,
+    }
+    if code.error_type == VALIDATION:
+        extensions["validationErrors"] = validation_errors(error)
+    return extensions
+
+
+def format_error(error: Exception) -> dict[str, Any]:
+    """One error of a GraphQL response, in Kraken's shape where the error is ours."""
+    if isinstance(error, HttpError):
+        # Transport errors raised by the view with messages it wrote (bad body, GET mutation).
+        return {"message": error.message}
+    if not isinstance(error, GraphQLError):
+        logger.error("GraphQL request failed", exc_info=error)
+        return {"message": MSG_INTERNAL, "extensions": _internal_extensions()}
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error.formatted
+    if isinstance(original, GatewayError):
+        return _located(error, original.message, gateway_extensions(original))
+    logger.error("GraphQL resolver failed at %s", error.path, exc_info=original)
+    return _located(error, MSG_INTERNAL, _internal_extensions())
+
+
+def _internal_extensions() -> dict[str, Any]:
+    return {
+        "errorType": INTERNAL_CODE.error_type,
+        "errorCode": INTERNAL_CODE.error_code,
+        "errorDescription": INTERNAL_CODE.description,
+    }

@@ -1,0 +1,143 @@
+"""Write fields: `updateMetadata`, `createMetadata`, `deleteMetadata`, `obtainKrakenToken`.
+
+Each resolver authenticates, opens the object for writing, parses the value and hands the
+change to `metadata.services`, which checks the rules on the whole document and writes
+atomically. Errors are the core's; `metadata.graphql.errors` turns them into Kraken's.
+"""
+
+from __future__ import annotations
+
+import graphene
+from graphene.types.generic import GenericScalar
+
+from metadata import services, tokens
+from metadata.errors import InvalidCredentials
+from metadata.graphql.context import open_target, parse_value, write_context
+from metadata.graphql.types import (
+    DeleteMetadataInput,
+    Metadata,
+    MetadataInput,
+    ObtainJSONWebTokenInput,
+)
+from metadata.permissions import Action
+
+MSG_TOKEN_INPUT = "Send either email and password, or refreshToken."
+
+
+def _set(info: graphene.ResolveInfo, data: MetadataInput, *, create_only: bool) -> services.Entry:
+    target = open_target(info, data.linked_object_type, data.identifier, Action.WRITE)
+    return services.set_key(
+        target=target,
+        key=data.key,
+        value=parse_value(data.value),
+        context=write_context(info),
+        create_only=create_only,
+        expected_digest=data.compare_digest,
+    )
+
+
+class UpdateMetadata(graphene.Mutation):
+    """Creates or updates one key of an object's metadata."""
+
+    class Arguments:
+        input = MetadataInput(required=True, description="The key and value to write.")
+
+    metadata = graphene.Field(Metadata, description="The key and value as stored.")
+
+    @staticmethod
+    def mutate(root: object, info: graphene.ResolveInfo, input: MetadataInput) -> UpdateMetadata:
+        return UpdateMetadata(metadata=_set(info, input, create_only=False))
+
+
+class CreateMetadata(graphene.Mutation):
+    """Creates one key of an object's metadata; KT-CT-8414 if the key already exists."""
+
+    class Arguments:
+        input = MetadataInput(required=True, description="The key and value to create.")
+
+    metadata = graphene.Field(Metadata, description="The key and value as stored.")
+
+    @staticmethod
+    def mutate(root: object, info: graphene.ResolveInfo, input: MetadataInput) -> CreateMetadata:
+        return CreateMetadata(metadata=_set(info, input, create_only=True))
+
+
+class DeleteMetadata(graphene.Mutation):
+    """Removes one key of an object's metadata."""
+
+    class Arguments:
+        input = DeleteMetadataInput(required=True, description="The key to remove.")
+
+    metadata = graphene.Field(
+        Metadata, description="The removed key and its last value; null if there was none."
+    )
+
+    @staticmethod
+    def mutate(
+        root: object, info: graphene.ResolveInfo, input: DeleteMetadataInput
+    ) -> DeleteMetadata:
+        target = open_target(info, input.linked_object_type, input.identifier, Action.WRITE)
+        removed = services.delete_key(target=target, key=input.key, context=write_context(info))
+        return DeleteMetadata(metadata=removed)
+
+
+class ObtainKrakenToken(graphene.Mutation):
+    """Log in: a 60-minute access token and a 7-day refresh token. Needs no token itself."""
+
+    class Meta:
+        name = "ObtainKrakenJSONWebToken"
+
+    class Arguments:
+        input = ObtainJSONWebTokenInput(
+            required=True, description="Email and password, or a refresh token."
+        )
+
+    token = graphene.String(
+        required=True, description="The access token: send it as 'Authorization: JWT <token>'."
+    )
+    payload = GenericScalar(
+        required=True, description="The access token's claims: sub, email, exp, origIat."
+    )
+    refresh_token = graphene.String(
+        description="A token that obtains new tokens (input.refreshToken) for 7 days."
+    )
+    refresh_expires_in = graphene.Int(
+        description="When the refresh token expires, as a Unix timestamp (as Kraken's)."
+    )
+
+    @staticmethod
+    def mutate(
+        root: object, info: graphene.ResolveInfo, input: ObtainJSONWebTokenInput
+    ) -> ObtainKrakenToken:
+        by_password = input.email is not None or input.password is not None
+        if by_password == (input.refresh_token is not None):
+            raise InvalidCredentials(MSG_TOKEN_INPUT)
+        if by_password:
+            user = tokens.user_for_password(input.email or "", input.password or "")
+            issued = tokens.issue_tokens(user)
+        else:
+            issued = tokens.refresh_tokens(input.refresh_token)
+        return ObtainKrakenToken(
+            token=issued.access,
+            payload=issued.payload,
+            refresh_token=issued.refresh,
+            refresh_expires_in=int(issued.payload["origIat"]) + issued.refresh_expires_in,
+        )
+
+
+class Mutation(graphene.ObjectType):
+    """Writes of metadata, and logging in."""
+
+    update_metadata = UpdateMetadata.Field(
+        description="Creates or updates one key (account-user level access or CAN_MUTATE_METADATA)."
+    )
+    create_metadata = CreateMetadata.Field(
+        description="Creates one key; KT-CT-8414 if it exists already."
+    )
+    delete_metadata = DeleteMetadata.Field(
+        description="Removes one key; returns the removed pair, or null if there was none."
+    )
+    obtain_kraken_token = ObtainKrakenToken.Field(
+        description="Obtains an access token (and a refresh token) from an email address and "
+        "password, or from a refresh token."
+    )

@@ -1,0 +1,68 @@
+"""Read fields: `metadata`, `metadataForKey` and `account`.
+
+Each opens its object for reading through the core (which answers a missing and an
+unreadable object alike, KT-CT-4123) and reads through `metadata.selectors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from metadata import selectors
+from metadata.graphql.context import open_target
+from metadata.graphql.types import (
+    Account,
+    Metadata,
+    entries_of,
+    identifier_argument,
+    linked_object_type_argument,
+)
+from metadata.linkables import Target
+from metadata.permissions import Action
+from metadata.services import Entry
+
+
+class Query(graphene.ObjectType):
+    """Reads of metadata. Every field needs a token (Authorization: JWT <token>)."""
+
+    metadata = graphene.List(
+        Metadata,
+        linked_object_type=linked_object_type_argument(),
+        identifier=identifier_argument(),
+        description="The whole metadata document of one object, ordered by key; an empty "
+        "list when it has none.",
+    )
+    metadata_for_key = graphene.Field(
+        Metadata,
+        linked_object_type=linked_object_type_argument(),
+        identifier=identifier_argument(),
+        key=graphene.Argument(graphene.String, required=True, description="The key to read."),
+        description="One key of one object's metadata; KT-CT-8416 when the object has no such key.",
+    )
+    account = graphene.Field(
+        Account,
+        account_number=graphene.Argument(
+            graphene.String, required=True, description="The account number, e.g. A-154321."
+        ),
+        description="An account you have access to, with its metadata.",
+    )
+
+    @staticmethod
+    def resolve_metadata(
+        root: Any, info: graphene.ResolveInfo, linked_object_type: Any, identifier: str
+    ) -> list[Entry]:
+        target = open_target(info, linked_object_type, identifier, Action.READ)
+        return entries_of(selectors.get_document(target=target))
+
+    @staticmethod
+    def resolve_metadata_for_key(
+        root: Any, info: graphene.ResolveInfo, linked_object_type: Any, identifier: str, key: str
+    ) -> Entry:
+        target = open_target(info, linked_object_type, identifier, Action.READ)
+        return Entry(key=key, value=selectors.get_value(target=target, key=key))
+
+    @staticmethod
+    def resolve_account(root: Any, info: graphene.ResolveInfo, account_number: str) -> Target:
+        return open_target(info, "ACCOUNT", account_number, Action.READ)

@@ -1,0 +1,148 @@
+"""The HTTP side of the GraphQL door: graphene-django's view, hardened.
+
+What changes from `GraphQLView`:
+- documents are parsed with a token cap, validated with the standard rules plus the
+  request limits, and cached by query text (`documents`);
+- the request envelope is parsed strictly (`metadata.rules.parse_json`) and must be one
+  `{query, variables, operationName}` object: batches are refused before any work;
+- every error is formatted by `metadata.graphql.errors.format_error`;
+- CSRF is enforced only for cookie-session requests (stack note 2): header-authenticated
+  and cookie-less clients are exempt, as a token in a header cannot be forged cross-site;
+- graphene's debug middleware is off, even with DEBUG (it wraps every database cursor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
+from django.middleware.csrf import CsrfViewMiddleware
+from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult, OperationType, execute, get_operation_ast
+
+from metadata import rules
+from metadata.errors import NotJSON, RuleViolation
+from metadata.graphql.documents import DocumentCache
+from metadata.graphql.errors import format_error
+from metadata.graphql.schema import schema
+
+MSG_NOT_AN_OBJECT = (
+    "The body must be one JSON object {query, variables, operationName}; batches are not supported."
+)
+MSG_BODY_NOT_JSON = "The body is not valid JSON."
+MSG_BODY_NOT_UTF8 = "The body is not UTF-8."
+MSG_QUERY_NOT_STRING = "query must be a string."
+MSG_VARIABLES_NOT_OBJECT = "variables must be a JSON object."
+MSG_OPERATION_NAME_NOT_STRING = "operationName must be a string."
+MSG_GET_NOT_QUERY = "Only queries may be sent with GET; send a {operation} with POST."
+
+document_cache = DocumentCache(schema.graphql_schema)
+
+
+def _bad_request(message: str) -> HttpError:
+    return HttpError(HttpResponseBadRequest(message), message)
+
+
+def needs_csrf_check(request: HttpRequest) -> bool:
+    """Only a request that could ride on a browser's session cookie is checked."""
+    return (
+        "HTTP_AUTHORIZATION" not in request.META and settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
+
+
+def _no_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+    raise AssertionError("CSRF check only")
+
+
+class MetadataGraphQLView(GraphQLView):
+    """`POST /v1/graphql/`; GraphiQL on GET from a browser."""
+
+    graphiql = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("schema", schema)
+        kwargs.setdefault("middleware", [])
+        super().__init__(**kwargs)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if needs_csrf_check(request):
+            rejected = CsrfViewMiddleware(_no_response).process_view(request, None, (), {})
+            if rejected is not None:
+                return rejected
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def format_error(error: Exception) -> dict[str, Any]:
+        return format_error(error)
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        content_type = self.get_content_type(request)
+        if content_type == "application/json":
+            try:
+                data = rules.parse_json(request.body, message=MSG_BODY_NOT_JSON)
+            except (NotJSON, RuleViolation) as error:
+                raise _bad_request(MSG_BODY_NOT_JSON) from error
+            if not isinstance(data, dict):
+                raise _bad_request(MSG_NOT_AN_OBJECT)
+            return data
+        if content_type == "application/graphql":
+            try:
+                return {"query": request.body.decode("utf-8")}
+            except UnicodeDecodeError as error:
+                raise _bad_request(MSG_BODY_NOT_UTF8) from error
+        return super().parse_body(request)
+
+    def execute_graphql_request(
+        self,
+        request: HttpRequest,
+        data: Any,
+        query: Any,
+        variables: Any,
+        operation_name: Any,
+        show_graphiql: bool = False,
+    ) -> ExecutionResult | None:
+        if not query:
+            if show_graphiql:
+                return None
+            raise _bad_request("Must provide query string.")
+        if not isinstance(query, str):
+            raise _bad_request(MSG_QUERY_NOT_STRING)
+        if variables is not None and not isinstance(variables, dict):
+            raise _bad_request(MSG_VARIABLES_NOT_OBJECT)
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _bad_request(MSG_OPERATION_NAME_NOT_STRING)
+
+        prepared = document_cache.prepare(query)
+        if prepared.errors or prepared.document is None:
+            return ExecutionResult(data=None, errors=list(prepared.errors))
+        document = prepared.document
+
+        operation = get_operation_ast(document, operation_name)
+        if (
+            request.method == "GET"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            message = MSG_GET_NOT_QUERY.format(operation=operation.operation.value)
+            raise HttpError(HttpResponseNotAllowed(["POST"], message), message)
+
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                document,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+            )
+        except Exception as error:  # formatted (and logged) as an internal error
+            return ExecutionResult(data=None, errors=[error])
