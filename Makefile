@@ -24,6 +24,12 @@ run: install
 	$(BIN)/python manage.py demo_examples --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+## make serve: production-style gunicorn (see metadata_gateway/gunicorn.py for its settings).
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c python:metadata_gateway.gunicorn metadata_gateway.wsgi
+
 ## make test: install and run the whole suite (DATABASE_URL picks the database; SQLite by default).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
