@@ -1,0 +1,10 @@
+"""The Django admin for support staff: linked objects, their metadata and its history.
+
+Every decision goes through the core: `metadata_permission` says who may view or change
+metadata, `metadata.rules` what a document may hold, and `metadata.services` makes every
+change (with an audit entry from the admin door).
+"""
+
+from metadata.admin import objects, store
+
+__all__ = ["objects", "store"]

@@ -1,0 +1,452 @@
+"""The metadata store in the admin: rows per key (`Metadata`) and their history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db import models
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.text import smart_split, unescape_string_literal
+
+from metadata import services
+from metadata.admin.common import (
+    EMPTY,
+    LinkedTypeFilter,
+    StrictJSONFormField,
+    document_error,
+    history_link,
+    history_url,
+    identifier_condition,
+    identifier_link,
+    identify,
+    json_block,
+    key_errors,
+    linkable_named,
+    may_change_metadata,
+    may_view_metadata,
+    principal_of,
+    resolve_identifiers,
+)
+from metadata.admin.writes import (
+    linked_object_of,
+    run_write,
+    target_of_object,
+    write_context,
+    write_failed,
+)
+from metadata.errors import NotFound, PermissionDenied
+from metadata.linkables import Target, all_linkables
+from metadata.models import Metadata, MetadataChange
+from metadata.permissions import Action, metadata_permission
+from metadata.principals import Principal
+from metadata.rules import MAX_KEY_LENGTH
+from metadata.selectors import content_type_for, find_target, get_document
+
+
+class IdentifiedChangeList(ChangeList):
+    """A changelist that names every row's linked object with a bounded number of queries."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        resolve_identifiers(self.result_list)
+
+
+def search_terms(search_term: str) -> list[str]:
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
+            bit = unescape_string_literal(bit)
+        if bit.strip():
+            terms.append(bit)
+    return terms
+
+
+class IdentifiedRowsAdmin(admin.ModelAdmin):
+    """Shared by both store admins: linked type and identifier columns, search, history links."""
+
+    list_select_related = True
+    list_per_page = 100
+    show_full_result_count = False
+    search_help_text = "Search by key, by identifier (account number, email, UUID, id) or by value."
+    search_fields = ("key",)  # shows the search box; the search itself is get_search_results
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return IdentifiedChangeList
+
+    def term_condition(self, term: str) -> Q:
+        return Q(key__icontains=term) | identifier_condition(term)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        for term in search_terms(search_term):
+            queryset = queryset.filter(self.term_condition(term))
+        return queryset, False
+
+    @admin.display(description="linked type", ordering="content_type")
+    def linked_type(self, row: Any) -> str:
+        linkable, _ = identify(row)
+        return linkable.name if linkable else EMPTY
+
+    @admin.display(description="identifier", ordering="object_id")
+    def identifier(self, row: Any) -> str:
+        return identifier_link(row)
+
+    @admin.display(description="history")
+    def history(self, row: Any) -> str:
+        return history_link(row)
+
+
+# Metadata rows ----------------------------------------------------------------------------
+
+
+class MetadataKeyField(forms.CharField):
+    """Keys are taken as typed (white space is part of a key) and checked by the rules."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_KEY_LENGTH)
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        errors = key_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+
+
+class MetadataAddForm(forms.ModelForm):
+    """A new key on an object named by linked type and identifier."""
+
+    principal: Principal
+
+    linked_type = forms.ChoiceField(
+        label="Linked type",
+        choices=[("", "---------"), *((lk.name, lk.name) for lk in all_linkables())],
+    )
+    identifier = forms.CharField(
+        max_length=254,
+        help_text="Account number (A-154321), email, id of a property, or UUID.",
+    )
+    key = MetadataKeyField()
+    value = StrictJSONFormField()
+
+    class Meta:
+        model = Metadata
+        fields = ("key", "value")
+
+    field_order = ("linked_type", "identifier", "key", "value")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        linkable = linkable_named(cleaned.get("linked_type") or "")
+        identifier = cleaned.get("identifier")
+        if linkable is None or not identifier:
+            return cleaned
+        target = find_target(linkable=linkable, identifier=identifier, principal=self.principal)
+        try:
+            metadata_permission.check(self.principal, target, Action.WRITE)
+        except NotFound:
+            self.add_error("identifier", f"There is no {linkable.name} with this identifier.")
+            return cleaned
+        except PermissionDenied as error:
+            self.add_error(None, error.message)
+            return cleaned
+        self.target = target
+        if "key" not in cleaned or "value" not in cleaned:
+            return cleaned
+        key = cleaned["key"]
+        current = get_document(target=target)
+        if key in current:
+            self.add_error("key", "This object already has this key: change that row instead.")
+            return cleaned
+        for message in document_error({**current, key: cleaned["value"]}):
+            self.add_error("value", message)
+        return cleaned
+
+
+class MetadataChangeForm(forms.ModelForm):
+    """A new value for an existing key; the whole document is checked, as every door does."""
+
+    principal: Principal
+    target: Target
+
+    value = StrictJSONFormField()
+
+    class Meta:
+        model = Metadata
+        fields = ("value",)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "value" not in cleaned:
+            return cleaned
+        current = get_document(target=self.target)
+        for message in document_error({**current, self.instance.key: cleaned["value"]}):
+            self.add_error("value", message)
+        return cleaned
+
+
+@admin.register(Metadata)
+class MetadataAdmin(IdentifiedRowsAdmin):
+    list_display = (
+        "linked_type",
+        "identifier",
+        "key",
+        "value_pretty",
+        "updated_at",
+        "updated_by",
+        "history",
+    )
+    list_display_links = ("key",)
+    list_filter = (LinkedTypeFilter, ("updated_by", admin.RelatedOnlyFieldListFilter))
+    ordering = ("content_type", "object_id", "key")
+    readonly_fields = (
+        "linked_type",
+        "identifier",
+        "key",
+        "value_pretty",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "history",
+    )
+
+    # Permissions: the one permission object, never Django's per-model flags.
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_view_metadata(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_view_metadata(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_change_metadata(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_metadata(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_metadata(request)
+
+    # Search also looks into values (as JSON text).
+
+    def term_condition(self, term: str) -> Q:
+        condition = super().term_condition(term) | Q(admin_value_text__icontains=term)
+        escaped = json.dumps(term)[1:-1]
+        if escaped != term:  # SQLite keeps JSON with \u escapes: match those too
+            condition |= Q(admin_value_text__icontains=escaped)
+        return condition
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        if search_terms(search_term):
+            queryset = queryset.annotate(admin_value_text=Cast("value", TextField()))
+        return super().get_search_results(request, queryset, search_term)
+
+    # Forms.
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": ("linked_type", "identifier", "key", "value")})]
+        value = "value" if self.has_change_permission(request, obj) else "value_pretty"
+        return [
+            (None, {"fields": ("linked_type", "identifier", "key", value)}),
+            ("Changes", {"fields": ("created_at", "updated_at", "updated_by", "history")}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        principal_form = MetadataChangeForm if obj is not None else MetadataAddForm
+        kwargs["form"] = principal_form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        attrs: dict[str, Any] = {"principal": self._principal(request)}
+        if obj is not None and self.has_change_permission(request, obj):
+            attrs["target"] = self._target(request, obj, Action.WRITE)
+        return type(form.__name__, (form,), attrs)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        if initial.get("linked_type") not in {lk.name for lk in all_linkables()}:
+            initial.pop("linked_type", None)
+        return initial
+
+    def _principal(self, request: HttpRequest) -> Principal:
+        return principal_of(request)
+
+    def _target(self, request: HttpRequest, row: Metadata, action: Action) -> Target:
+        linkable, _ = identify(row)
+        linked = linked_object_of(row, linkable)
+        if linked is None:
+            raise Http404("The object this metadata was linked to no longer exists.")
+        return target_of_object(request, linked, action)
+
+    # Saving goes through the services.
+
+    def save_model(self, request: HttpRequest, obj: Metadata, form: Any, change: bool) -> None:
+        target: Target = form.target
+        target = metadata_permission.check(self._principal(request), target, Action.WRITE)
+        value = form.cleaned_data["value"]
+
+        def write() -> None:
+            services.set_key(
+                target=target,
+                key=obj.key,
+                value=value,
+                context=write_context(request),
+                create_only=not change,
+            )
+
+        if run_write(request, write):
+            stored = Metadata.objects.get(
+                content_type=content_type_for(target.linkable),
+                object_id=target.object_id,
+                key=obj.key,
+            )
+            obj.__dict__.update(
+                {f.attname: getattr(stored, f.attname) for f in Metadata._meta.concrete_fields}
+            )
+            obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Nothing related to save: the row is written by the service."""
+
+    def delete_model(self, request: HttpRequest, obj: Metadata) -> None:
+        target = self._target(request, obj, Action.WRITE)
+        run_write(
+            request,
+            lambda: services.delete_key(target=target, key=obj.key, context=write_context(request)),
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        rows = list(queryset)
+        resolve_identifiers(rows)
+        targets = [(self._target(request, row, Action.WRITE), row.key) for row in rows]
+
+        def write() -> None:
+            for target, key in targets:
+                services.delete_key(target=target, key=key, context=write_context(request))
+
+        run_write(request, write)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if write_failed(request) else super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if write_failed(request) else super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        return None if write_failed(request) else super().log_deletions(request, queryset)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if write_failed(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        if write_failed(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    # Display.
+
+    @admin.display(description="value")
+    def value_pretty(self, row: Metadata) -> str:
+        return json_block(row.value)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        """The key's history is the audit trail of every door, not the admin's own log."""
+        row = self.get_object(request, object_id)
+        if row is None or not self.has_view_permission(request, row):
+            return super().history_view(request, object_id, extra_context)
+        linkable, _ = identify(row)
+        return HttpResponseRedirect(
+            history_url(linkable=linkable, object_id=row.object_id, key=row.key)
+        )
+
+
+# The audit trail -------------------------------------------------------------------------
+
+
+@admin.register(MetadataChange)
+class MetadataChangeAdmin(IdentifiedRowsAdmin):
+    list_display = (
+        "created_at",
+        "linked_type",
+        "identifier",
+        "key",
+        "action_label",
+        "old_value_pretty",
+        "new_value_pretty",
+        "door",
+        "actor",
+    )
+    list_display_links = ("created_at",)
+    list_filter = ("door", LinkedTypeFilter)
+    ordering = ("-created_at", "-id")
+    date_hierarchy = None
+    search_help_text = "Search by key or by identifier (account number, email, UUID, id)."
+    fields = (
+        "created_at",
+        "linked_type",
+        "identifier",
+        "key",
+        "action_label",
+        "old_value_pretty",
+        "new_value_pretty",
+        "door",
+        "actor",
+        "request_id",
+    )
+    readonly_fields = fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_view_metadata(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_view_metadata(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra_context = dict(extra_context or {})
+        object_id = request.GET.get("object_id")
+        if object_id:
+            linkable = linkable_named(request.GET.get("linked_type", ""))
+            what = f"{linkable.name} {object_id}" if linkable else object_id
+            key = request.GET.get("key")
+            extra_context["title"] = (
+                f"History of {what}, key “{key}”" if key is not None else f"History of {what}"
+            )
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="action")
+    def action_label(self, change: MetadataChange) -> str:
+        return change.action
+
+    @admin.display(description="old value")
+    def old_value_pretty(self, change: MetadataChange) -> str:
+        return json_block(change.old_value, present=change.existed_before)
+
+    @admin.display(description="new value")
+    def new_value_pretty(self, change: MetadataChange) -> str:
+        return json_block(change.new_value, present=change.exists_after)
+

@@ -1,0 +1,65 @@
+"""Fixtures for the admin tests: logged-in clients of the demo staff and metadata written
+through the services (as the REST and GraphQL doors would)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from metadata import services
+from metadata.linkables import by_name
+from metadata.models import Door, User
+from metadata.principals import Principal
+from metadata.selectors import find_target
+from tests.conftest import PARTNER, SUPPORT, SUPPORT_LEAD
+
+
+def client_for(email: str) -> Client:
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
+@pytest.fixture
+def lead(demo: None) -> Client:
+    """support.lead@example.com: staff with CAN_MUTATE_METADATA."""
+    return client_for(SUPPORT_LEAD)
+
+
+@pytest.fixture
+def support(demo: None) -> Client:
+    """support@example.com: staff who may view metadata, not change it."""
+    return client_for(SUPPORT)
+
+
+@pytest.fixture
+def lead_user(demo: None) -> User:
+    return User.objects.get(email=SUPPORT_LEAD)
+
+
+def target(type_name: str, identifier: str) -> Any:
+    partner = User.objects.get(email=PARTNER)
+    found = find_target(
+        linkable=by_name(type_name), identifier=identifier, principal=Principal.for_user(partner)
+    )
+    assert found is not None, (type_name, identifier)
+    return found
+
+
+@pytest.fixture
+def put(demo: None) -> Callable[..., None]:
+    """Write one key through the services as the partner's integration (the REST door)."""
+    partner = User.objects.get(email=PARTNER)
+
+    def write(type_name: str, identifier: str, key: str, value: Any) -> None:
+        services.set_key(
+            target=target(type_name, identifier),
+            key=key,
+            value=value,
+            context=services.WriteContext(actor_id=partner.pk, door=Door.REST),
+        )
+
+    return write

@@ -1,0 +1,84 @@
+"""Helpers for driving admin pages with the test client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.test import Client
+
+INLINE_PREFIX = "metadata-metadata-content_type-object_id"
+
+
+def metadata_inline(response: Any) -> Any:
+    """The metadata formset of an object page's response."""
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.prefix == INLINE_PREFIX:
+            return inline.formset
+    raise AssertionError("the page has no metadata inline")
+
+
+def inline_post_data(
+    response: Any,
+    *,
+    values: dict[str, Any] | None = None,
+    delete: tuple[str, ...] = (),
+    add: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """POST data for an object page: its metadata rows as shown, with changes applied.
+
+    `values` and `add` map keys to JSON text (a str) or to Python values (dumped as JSON).
+    """
+    values, add = values or {}, add or {}
+    formset = metadata_inline(response)
+    data: dict[str, str] = {"_save": "Save"}
+    forms = list(formset.initial_forms)
+    for i, form in enumerate(forms):
+        key = form.instance.key
+        prefix = f"{INLINE_PREFIX}-{i}"
+        data[f"{prefix}-id"] = str(form.instance.pk)
+        data[f"{prefix}-value"] = as_text(values.get(key, form.instance.value))
+        if key in delete:
+            data[f"{prefix}-DELETE"] = "on"
+    for j, (key, value) in enumerate(add.items(), start=len(forms)):
+        prefix = f"{INLINE_PREFIX}-{j}"
+        data[f"{prefix}-key"] = key
+        data[f"{prefix}-value"] = as_text(value)
+    data.update(
+        {
+            f"{INLINE_PREFIX}-TOTAL_FORMS": str(len(forms) + len(add)),
+            f"{INLINE_PREFIX}-INITIAL_FORMS": str(len(forms)),
+            f"{INLINE_PREFIX}-MIN_NUM_FORMS": "0",
+            f"{INLINE_PREFIX}-MAX_NUM_FORMS": "1000",
+        }
+    )
+    return data
+
+
+def as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def save_inline(client: Client, url: str, **changes: Any) -> Any:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return client.post(url, inline_post_data(page, **changes))
+
+
+def form_errors(response: Any) -> list[str]:
+    """Every error message on an admin change form page (fields, form and inlines)."""
+    found: list[str] = []
+    adminform = response.context.get("adminform")
+    if adminform is not None:
+        for errors in adminform.form.errors.values():
+            found.extend(errors)
+    for inline in response.context.get("inline_admin_formsets") or []:
+        found.extend(inline.formset.non_form_errors())
+        for form_errors_ in inline.formset.errors:
+            for errors in form_errors_.values():
+                found.extend(errors)
+    return found
+
+
+def oversized_value(size: int = 2100) -> str:
+    return "x" * size
