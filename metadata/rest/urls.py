@@ -1,3 +1,48 @@
-"""REST routes (filled in by the REST door)."""
+"""REST routes under /v1/, generated from the linkable registry.
 
-urlpatterns: list = []
+One partner_metadata route per registry entry, all served by one view class; any other
+`.../partner_metadata` path (an unknown collection, an identifier with a slash) is a JSON
+404 rather than Django's HTML page.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from metadata.linkables import all_linkables
+from metadata.rest import schema as _schema  # noqa: F401 - registers the schema extensions
+from metadata.rest.auth import TokenView
+from metadata.rest.partner_metadata import PartnerMetadataView
+from metadata.rest.routing import UnknownPathView
+
+
+def partner_metadata_routes() -> list[URLPattern]:
+    return [
+        path(
+            f"{linkable.collection}/<str:identifier>/partner_metadata",
+            PartnerMetadataView.as_view(linkable=linkable),
+            name=f"{linkable.collection}-partner-metadata",
+        )
+        for linkable in all_linkables()
+    ]
+
+
+urlpatterns = [
+    *partner_metadata_routes(),
+    re_path(r"^.+/partner_metadata/?$", UnknownPathView.as_view(), name="unknown-partner-metadata"),
+    path("auth/token", TokenView.as_view(), name="auth-token"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(authentication_classes=(), permission_classes=(AllowAny,)),
+        name="rest-schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="rest-schema", authentication_classes=(), permission_classes=(AllowAny,)
+        ),
+        name="rest-docs",
+    ),
+]

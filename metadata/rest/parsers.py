@@ -1,0 +1,42 @@
+"""Request bodies of the REST door: strict JSON, read through the one parser of the rules.
+
+DRF's own `JSONParser` accepts NaN and Infinity and has no depth guard; every JSON body of
+the door goes through `rules.parse_json` instead, so REST and GraphQL refuse the same texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework.parsers import BaseParser
+
+from metadata import rules
+
+
+class StrictJSONParser(BaseParser):
+    """`application/json`: strict JSON of at most `rules.MAX_BODY_BYTES` bytes.
+
+    The body size middleware refuses bodies by their declared length; this bound holds for a
+    body whose length was not declared, which is read at most one byte past the limit.
+    """
+
+    media_type = "application/json"
+
+    def parse(
+        self,
+        stream: IO[bytes] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        body = stream.read(rules.MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(body) > rules.MAX_BODY_BYTES:
+            raise RequestDataTooBig("The request body is over the limit.")
+        return rules.parse_json(body)
+
+
+class MergePatchJSONParser(StrictJSONParser):
+    """`application/merge-patch+json` (RFC 7396's own media type), the same strict JSON."""
+
+    media_type = "application/merge-patch+json"

@@ -1,0 +1,101 @@
+"""`/v1/{collection}/{identifier}/partner_metadata`: the whole document, Monite-style.
+
+One view class serves every linkable type; `metadata.rest.urls` mounts it once per entry of
+the registry. The view only translates HTTP: it opens the target through
+`selectors.open_target` (which runs the one permission in the contract's order: who you are,
+whether the object exists and you may read it, whether you may change it), then reads or
+writes through `selectors`/`services`. Rules, permissions and error wording live in the core;
+`metadata.rest.errors` turns the core's errors into answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metadata import rules, selectors, services
+from metadata.errors import NotJSON
+from metadata.linkables import Linkable, Target
+from metadata.middleware import request_id_of
+from metadata.models import Door
+from metadata.permissions import Action
+from metadata.principals import Principal
+from metadata.rest import headers
+from metadata.rest.base import GatewayAPIView
+from metadata.rest.parsers import MergePatchJSONParser, StrictJSONParser
+from metadata.rest.schema import PartnerMetadataSchema
+from metadata.rest.serializers import PartnerMetadataSerializer
+from metadata.rules import Document
+
+MSG_EMPTY_BODY = 'The body is empty; send a JSON object such as {"metadata": {}}.'
+
+
+class PartnerMetadataView(GatewayAPIView):
+    """GET reads, PUT replaces (`{}` deletes), PATCH merges (RFC 7396) one object's document."""
+
+    linkable: Linkable | None = None  # set per route: `as_view(linkable=...)`
+
+    # DRF's stock check only answers 401 before anything else (405 included); who may read
+    # or change what is decided by `selectors.open_target`, i.e. `MetadataPermission`.
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (StrictJSONParser, MergePatchJSONParser)
+    http_method_names = ("get", "put", "patch", "head")
+    schema = PartnerMetadataSchema()
+
+    def get(self, request: Request, identifier: str) -> Response:
+        target = self.open(request, identifier, Action.READ)
+        return self.answer(selectors.get_document(target=target))
+
+    def put(self, request: Request, identifier: str) -> Response:
+        target = self.open(request, identifier, Action.WRITE)
+        document = services.replace_document(
+            target=target,
+            document=self.document_sent(request),
+            context=self.write_context(request),
+            if_match=headers.if_match(request),
+        )
+        return self.answer(document)
+
+    def patch(self, request: Request, identifier: str) -> Response:
+        target = self.open(request, identifier, Action.WRITE)
+        document = services.merge_document(
+            target=target,
+            patch=self.document_sent(request),
+            context=self.write_context(request),
+            if_match=headers.if_match(request),
+        )
+        return self.answer(document)
+
+    # Translation helpers.
+
+    def open(self, request: Request, identifier: str, action: Action) -> Target:
+        assert self.linkable is not None, "mounted without a linkable"
+        return selectors.open_target(
+            principal=request.user,
+            linkable=self.linkable,
+            identifier=identifier,
+            action=action,
+            entity_scope=headers.entity_scope(request),
+        )
+
+    def document_sent(self, request: Request) -> Any:
+        """The `metadata` member of the body, unjudged: the service applies the rules."""
+        if request.stream is None:
+            raise NotJSON(MSG_EMPTY_BODY)
+        envelope = PartnerMetadataSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        return envelope.validated_data["metadata"]
+
+    def write_context(self, request: Request) -> services.WriteContext:
+        principal: Principal = request.user
+        return services.WriteContext(
+            actor_id=principal.user_id, door=Door.REST, request_id=request_id_of(request._request)
+        )
+
+    def answer(self, document: Document) -> Response:
+        return Response(
+            {"metadata": document}, headers={headers.ETAG: rules.document_etag(document)}
+        )

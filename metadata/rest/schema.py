@@ -1,0 +1,237 @@
+"""The OpenAPI description of the REST door (drf-spectacular), generated from the registry.
+
+`PartnerMetadataSchema` describes one mounted partner_metadata route from the view's
+`linkable`, so a new registry entry is documented with no edit here. Every operation lists
+every status the door can answer with and the error body it carries (drf-spectacular does
+not document 4xx by itself), and the Monite headers in both directions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from metadata import linkables, rules
+from metadata.rest import headers
+from metadata.rest.serializers import (
+    ErrorResponseSerializer,
+    PartnerMetadataSerializer,
+    TokenGrantSerializer,
+    TokenResponseSerializer,
+    ValidationErrorResponseSerializer,
+)
+
+SECURITY_SCHEME = "bearerAuth"
+
+
+class HeaderTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """One bearer-JWT scheme for `HeaderTokenAuthentication` (it reads one header)."""
+
+    target_class = "metadata.rest.authentication.HeaderTokenAuthentication"
+    name = SECURITY_SCHEME
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "A token from POST /v1/auth/token. 'Authorization: Bearer <token>' is the "
+                "standard form; 'JWT <token>' and the bare token are accepted too."
+            ),
+        }
+
+
+class EnvelopeSchemaExtension(OpenApiSerializerExtension):
+    """The envelope takes exactly its members, PATCH included: `metadata` is required there
+    too (drf-spectacular would make it optional), and nothing else is allowed."""
+
+    target_class = PartnerMetadataSerializer
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        required = [name for name, field in self.target.fields.items() if field.required]
+        return {**schema, "required": required, "additionalProperties": False}
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorResponseSerializer, description=description)
+
+
+ERRORS: dict[int, OpenApiResponse] = {
+    400: error("The body is not JSON (NaN and Infinity included) or is empty."),
+    401: error("No credentials, or a bad or expired token (or an inactive user)."),
+    403: error("The object's metadata is readable by the caller but not changeable."),
+    404: error(
+        "No such object, a malformed identifier, an object outside X-Monite-Entity-Id, or "
+        "one the caller may not read: one answer for all, so identifiers cannot be probed."
+    ),
+    405: error("The method is not one this path serves (see the Allow header)."),
+    412: error("If-Match does not match the document's current ETag; nothing was written."),
+    413: error(f"The body is over {rules.MAX_BODY_BYTES} bytes; refused before parsing."),
+    415: error("The body is not sent as application/json."),
+    422: OpenApiResponse(
+        ValidationErrorResponseSerializer,
+        description=(
+            "The body is not {\"metadata\": {...}}, or the document breaks a rule: "
+            f"over {rules.MAX_DOCUMENT_BYTES} bytes, a bad key, nested over "
+            f"{rules.MAX_DEPTH} levels, not an object. `detail` says which and by how much."
+        ),
+    ),
+}
+
+REQUEST_ID = OpenApiParameter(
+    "X-Request-Id",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The request's id: the client's X-Request-Id when it sent a sane one.",
+    response=True,
+)
+MONITE_HEADERS = [
+    OpenApiParameter(
+        headers.MONITE_VERSION,
+        str,
+        OpenApiParameter.HEADER,
+        description="Monite's API version; accepted, not required, echoed back.",
+    ),
+    OpenApiParameter(
+        headers.MONITE_ENTITY_ID,
+        str,
+        OpenApiParameter.HEADER,
+        description=(
+            "An entity's UUID. Scopes entities, counterparts and payables to that entity (an "
+            "object outside it, or a malformed value, is 404); ignored by accounts, account "
+            "users and properties. Echoed back."
+        ),
+    ),
+    *(
+        OpenApiParameter(
+            name, str, OpenApiParameter.HEADER, description="Echoed when sent.", response=True
+        )
+        for name in headers.ECHOED_HEADERS
+    ),
+    REQUEST_ID,
+]
+IF_MATCH = OpenApiParameter(
+    headers.IF_MATCH,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "One or more ETags (or *): the write happens only if the document's current ETag is "
+        "one of them, else 412 and nothing is written."
+    ),
+)
+ETAG = OpenApiParameter(
+    headers.ETAG,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A strong validator of the document; send it back in If-Match.",
+    response=[200],
+)
+
+_IDENTIFIER_TYPES: dict[str, Any] = {
+    "uuid": OpenApiTypes.UUID,
+    "integer": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "string": {"type": "string", "minLength": 1, "maxLength": linkables.MAX_IDENTIFIER_LENGTH},
+}
+
+_OPERATIONS = {
+    "GET": (
+        "Read the partner metadata of one {noun}",
+        "The whole document; `{{}}` when there is none.",
+    ),
+    "PUT": (
+        "Replace the partner metadata of one {noun}",
+        'The document becomes exactly `metadata`; `{{"metadata": {{}}}}` deletes it. '
+        "Answers the stored document.",
+    ),
+    "PATCH": (
+        "Merge into the partner metadata of one {noun}",
+        "JSON Merge Patch (RFC 7396): a member set to null is removed, objects merge, other "
+        "members are set; applied atomically. Answers the stored document.",
+    ),
+}
+
+
+class PartnerMetadataSchema(AutoSchema):
+    """One partner_metadata route, described from the view's registry entry."""
+
+    @property
+    def linkable(self) -> linkables.Linkable:
+        return self.view.linkable
+
+    def get_tags(self) -> list[str]:
+        return [self.linkable.collection]
+
+    @property
+    def noun(self) -> str:
+        return self.linkable.name.lower().replace("_", " ")
+
+    def get_summary(self) -> str:
+        return _OPERATIONS[self.method][0].format(noun=self.noun)
+
+    def get_description(self) -> str:
+        text = _OPERATIONS[self.method][1].format(noun=self.noun)
+        return f"{text} {self.linkable.description}"
+
+    def get_override_parameters(self) -> list[OpenApiParameter]:
+        identifier = OpenApiParameter(
+            "identifier",
+            _IDENTIFIER_TYPES[self.linkable.identifier_kind],
+            OpenApiParameter.PATH,
+            description=self.linkable.description,
+        )
+        writing = [IF_MATCH] if self.method in ("PUT", "PATCH") else []
+        return [identifier, *MONITE_HEADERS, *writing, ETAG]
+
+    def map_parsers(self) -> list[str]:
+        if self.method == "PATCH":
+            return super().map_parsers()
+        return ["application/json"]
+
+    def get_request_serializer(self) -> Any:
+        return PartnerMetadataSerializer if self.method in ("PUT", "PATCH") else None
+
+    def get_response_serializers(self) -> dict[int, OpenApiResponse]:
+        ok = OpenApiResponse(PartnerMetadataSerializer, description="The document.")
+        return {200: ok, **ERRORS}
+
+
+class TokenSchema(AutoSchema):
+    """`POST /v1/auth/token`."""
+
+    def get_tags(self) -> list[str]:
+        return ["auth"]
+
+    def get_summary(self) -> str:
+        return "Obtain an access token"
+
+    def get_description(self) -> str:
+        return (
+            "client_credentials: a token for the partner's integration; entity_user: a token "
+            "acting as that entity user (the client's credentials plus entity_user_id); "
+            "password (or no grant_type with email and password): a token for a person. "
+            "The token lives 60 minutes."
+        )
+
+    def get_override_parameters(self) -> list[OpenApiParameter]:
+        return [REQUEST_ID]
+
+    def get_request_serializer(self) -> Any:
+        return TokenGrantSerializer
+
+    def get_response_serializers(self) -> dict[int, OpenApiResponse]:
+        issued = OpenApiResponse(TokenResponseSerializer, description="The access token.")
+        codes = (400, 401, 405, 413, 415, 422)
+        unauthorized = error("The credentials are not valid (an unknown entity_user_id too).")
+        return {
+            200: issued,
+            **{code: ERRORS[code] for code in codes},
+            401: unauthorized,
+        }
