@@ -20,11 +20,15 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
             errors.append(checks.Error(f"{where}: names are UPPER_CASE words.", id="metadata.E001"))
         if linkable.collection in collections:
             errors.append(
-                checks.Error(f"{where}: collection {linkable.collection} is taken.", id="metadata.E002")
+                checks.Error(
+                    f"{where}: collection {linkable.collection} is taken.", id="metadata.E002"
+                )
             )
         collections.add(linkable.collection)
         meta = linkable.model._meta
-        field_name = meta.pk.name if linkable.identifier_field == "pk" else linkable.identifier_field
+        field_name = (
+            meta.pk.name if linkable.identifier_field == "pk" else linkable.identifier_field
+        )
         try:
             field = meta.get_field(field_name)
         except FieldDoesNotExist:
@@ -32,11 +36,15 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
         else:
             if not (field.primary_key or field.unique):
                 errors.append(
-                    checks.Error(f"{where}: identifier {field_name} is not unique.", id="metadata.E004")
+                    checks.Error(
+                        f"{where}: identifier {field_name} is not unique.", id="metadata.E004"
+                    )
                 )
         for path in filter(None, (linkable.reach, linkable.entity_field)):
             try:
-                linkable.model.objects.filter(**{path: None}).query  # noqa: B018 - resolves the path
-            except Exception:  # noqa: BLE001 - any failure means the path is wrong
-                errors.append(checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005"))
+                linkable.model.objects.filter(**{path: None})  # resolves the path or raises
+            except Exception:  # any failure means the path is wrong
+                errors.append(
+                    checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005")
+                )
     return errors

@@ -95,3 +95,10 @@ class PreconditionFailed(GatewayError):
 
     code = "precondition_failed"
     default_message = "The metadata has changed since you read it; read it again and retry."
+
+
+class InvalidLookup(GatewayError):
+    """A lookup's parameters are out of range (page size, cursor)."""
+
+    code = "invalid_lookup"
+    default_message = "The lookup parameters are not valid."

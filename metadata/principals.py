@@ -96,9 +96,11 @@ class Principal:
     @property
     def flags(self) -> Flags:
         if self._flags is None:
-            row = User.objects.filter(pk=self.user_id).annotate(
-                **flag_annotations(OuterRef("pk"))
-            ).first()
+            row = (
+                User.objects.filter(pk=self.user_id)
+                .annotate(**flag_annotations(OuterRef("pk")))
+                .first()
+            )
             self._flags = flags_from_row(row) if row is not None else INACTIVE
         return self._flags
 

@@ -50,6 +50,17 @@ def canonical_json(document: Any) -> str:
     )
 
 
+def canonical_value(value: Any) -> Any:
+    """The value with every object's keys sorted, as it is stored.
+
+    Stores that compare JSON as text (SQLite) then find equal objects whatever the order
+    their keys were sent in.
+    """
+    if isinstance(value, dict | list):
+        return json.loads(canonical_json(value))
+    return value
+
+
 def document_size(document: Mapping[str, Any]) -> int:
     """Bytes of the document as canonical, compact UTF-8 JSON."""
     return len(canonical_json(document).encode("utf-8"))

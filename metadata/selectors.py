@@ -7,17 +7,39 @@ then its rows.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import (
+    Exists,
+    Expression,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    TextField,
+    UUIDField,
+    Value,
+)
+from django.db.models.functions import MD5, Cast, Replace
 
-from metadata.errors import KeyNotFound
+from metadata import rules
+from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.linkables import Linkable, Target
 from metadata.models import Metadata
 from metadata.permissions import Action, metadata_permission
 from metadata.principals import Principal, flag_annotations, flags_from_row, reach_condition
 from metadata.rules import Document
+
+LOOKUP_MAX_LIMIT = 100
+MSG_LIMIT = "limit must be between 1 and {max}; it was {limit}"
+MSG_CURSOR = "the pagination token is not one this lookup returned"
 
 
 def content_type_for(linkable: Linkable) -> ContentType:
@@ -102,3 +124,128 @@ def get_value(*, target: Target, key: str) -> Any:
     if not values:
         raise KeyNotFound(f"The object has no metadata under the key {key!r}.")
     return values[0]
+
+
+@dataclass(frozen=True)
+class LookupPage:
+    """One page of a lookup: (identifier, document) pairs in identifier order."""
+
+    items: list[tuple[str, Document]]
+    next_cursor: str | None
+
+
+def encode_cursor(identifier: str) -> str:
+    return base64.urlsafe_b64encode(identifier.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise InvalidLookup(MSG_CURSOR) from error
+
+
+def _linked_pk(linkable: Linkable) -> Expression:
+    """`Metadata.object_id` as the linked model's primary key, so the pk index joins it.
+
+    SQLite keeps UUIDs as 32 hex digits while `object_id` holds the dashed form.
+    """
+    pk_field = linkable.model._meta.pk
+    if isinstance(pk_field, UUIDField) and connection.vendor == "sqlite":
+        return Replace(F("object_id"), Value("-"), Value(""))
+    return Cast("object_id", output_field=type(pk_field)())
+
+
+def value_hash(expression: Any) -> MD5:
+    """The expression the PostgreSQL lookup index holds: md5 of the jsonb text."""
+    return MD5(Cast(expression, output_field=TextField()))
+
+
+def _value_filter(values: Sequence[Any]) -> Q:
+    """Any of the values, by JSON equality; a JSON `null` is stored as SQL NULL.
+
+    On PostgreSQL the hash of each value is compared first, so the index on
+    (content type, key, md5(value)) finds the rows; the equality check then rules out
+    collisions. SQLite's composite index covers `value` itself.
+    """
+    condition = Q(value__isnull=True) if any(v is None for v in values) else Q(pk__in=[])
+    concrete = [rules.canonical_value(v) for v in values if v is not None]
+    if not concrete:
+        return condition
+    if connection.vendor == "postgresql":
+        hashed = Q(pk__in=[])
+        for value in concrete:
+            probe = value_hash(Value(value, output_field=JSONField()))
+            hashed |= Q(value_hash=probe)
+        return condition | (hashed & Q(value__in=concrete))
+    return condition | Q(value__in=concrete)
+
+
+def matching_rows(*, linkable: Linkable, key: str, values: Sequence[Any] | None) -> Any:
+    """The metadata rows of one type with `key`, equal to any of `values` when given."""
+    rows = Metadata.objects.filter(content_type=content_type_for(linkable), key=key)
+    if connection.vendor == "postgresql":
+        rows = rows.alias(value_hash=value_hash("value"))
+    if values:
+        rows = rows.filter(_value_filter(values))
+    return rows
+
+
+def lookup(
+    *,
+    principal: Principal | None,
+    linkable: Linkable,
+    key: str,
+    values: Sequence[Any] | None = None,
+    limit: int = LOOKUP_MAX_LIMIT,
+    cursor: str | None = None,
+    entity_scope: str | None = None,
+) -> LookupPage:
+    """Objects of one type that have `key` (equal to any of `values`, when given).
+
+    Only objects the principal may read are returned or counted; reads the primary's
+    committed rows, so a write is found by the next lookup.
+    """
+    readable = metadata_permission.readable_filter(
+        metadata_permission.authenticate(principal), linkable
+    )
+    violations = rules.key_violations(key, ("key",))
+    for index, value in enumerate(values or ()):
+        violations += rules.value_violations(value, ("value", index))
+    if violations:
+        raise RuleViolation(violations)
+    if not 1 <= limit <= LOOKUP_MAX_LIMIT:
+        raise InvalidLookup(MSG_LIMIT.format(max=LOOKUP_MAX_LIMIT, limit=limit))
+    rows = matching_rows(linkable=linkable, key=key, values=values)
+    objects = linkable.model.objects.filter(readable).filter(
+        pk__in=rows.order_by().values(linked=_linked_pk(linkable))
+    )
+    if entity_scope is not None and linkable.entity_field is not None:
+        try:
+            scope = uuid.UUID(entity_scope.strip())
+        except ValueError as error:
+            raise NotFound() from error
+        objects = objects.filter(**{linkable.entity_field: scope})
+    order = linkable.identifier_field
+    if cursor is not None:
+        try:
+            after = linkable.parse_identifier(decode_cursor(cursor))
+        except (TypeError, ValueError) as error:
+            raise InvalidLookup(MSG_CURSOR) from error
+        objects = objects.filter(**{f"{order}__gt": after})
+    page = list(objects.order_by(order)[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    documents: dict[str, Document] = {str(obj.pk): {} for obj in page}
+    for object_id, key_, value in (
+        Metadata.objects.filter(
+            content_type=content_type_for(linkable), object_id__in=list(documents)
+        )
+        .order_by("object_id", "key")
+        .values_list("object_id", "key", "value")
+    ):
+        documents[object_id][key_] = value
+    items = [(linkable.identifier_of(obj), documents[str(obj.pk)]) for obj in page]
+    next_cursor = encode_cursor(items[-1][0]) if more else None
+    return LookupPage(items=items, next_cursor=next_cursor)

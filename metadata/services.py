@@ -23,6 +23,7 @@ from metadata.models import Door, Metadata, MetadataChange
 from metadata.rules import Document, canonical_json
 from metadata.selectors import content_type_for, rows_of
 
+
 @dataclass(frozen=True)
 class WriteContext:
     """Who writes, through which door, for which request: recorded on every audit entry."""
@@ -159,7 +160,12 @@ def _store(target: Target, current: Document, new: Document, context: WriteConte
     if written:
         Metadata.objects.bulk_create(
             [
-                Metadata(**where, key=key, value=value, updated_by_id=context.actor_id)
+                Metadata(
+                    **where,
+                    key=key,
+                    value=rules.canonical_value(value),
+                    updated_by_id=context.actor_id,
+                )
                 for key, value in written.items()
             ],
             update_conflicts=True,

@@ -118,9 +118,7 @@ def client_for_credentials(client_id: str, client_secret: str) -> PartnerClient:
         key = uuid.UUID(str(client_id))
     except ValueError:
         key = None
-    client = (
-        PartnerClient.objects.select_related("user").filter(pk=key).first() if key else None
-    )
+    client = PartnerClient.objects.select_related("user").filter(pk=key).first() if key else None
     if client is None:
         # Hash anyway, so an unknown client id takes as long to refuse as a wrong secret.
         PartnerClient(secret_hash=_DUMMY_SECRET_HASH).check_secret(str(client_secret))

@@ -25,7 +25,11 @@ from tests.conftest import (
 REACHES: dict[str, set[tuple[str, str]]] = {
     SOME_TEST: {("ACCOUNT", "A-154321"), ("PROPERTY", "1")},
     COOL_USER: {("ACCOUNT", "A-12345"), ("PROPERTY", "2")},
-    ENTITY_USER: {("ENTITY", ENTITY_ONE), ("COUNTERPART", COUNTERPART_ONE), ("PAYABLE", PAYABLE_ONE)},
+    ENTITY_USER: {
+        ("ENTITY", ENTITY_ONE),
+        ("COUNTERPART", COUNTERPART_ONE),
+        ("PAYABLE", PAYABLE_ONE),
+    },
     PARTNER: set(),
     SUPPORT: set(),
     SUPPORT_LEAD: set(),

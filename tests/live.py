@@ -69,9 +69,20 @@ def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None)
         **(extra_env or {}),
     }
     command = [
-        sys.executable, "-m", "gunicorn", "metadata_gateway.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "metadata_gateway.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process)

@@ -8,9 +8,7 @@ from django.db import models
 
 class Account(models.Model):
     number = models.CharField(max_length=32, unique=True, help_text="For example A-154321.")
-    users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="accounts", blank=True
-    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="accounts", blank=True)
 
     class Meta:
         ordering = ("number",)

@@ -11,9 +11,7 @@ from django.db import models
 class Entity(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
-    users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="entities", blank=True
-    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="entities", blank=True)
 
     class Meta:
         ordering = ("name",)

@@ -36,8 +36,9 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         seconds = time.perf_counter() - started
         door = door_of(request.path)
-        observe(door=door, method=request.method or "", status=response.status_code,
-                seconds=seconds)
+        observe(
+            door=door, method=request.method or "", status=response.status_code, seconds=seconds
+        )
         logger.info(
             "request",
             extra={

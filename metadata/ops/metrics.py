@@ -17,15 +17,17 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import multiprocess
 
 REQUESTS = Counter(
-    "gateway_requests_total", "Requests answered, by door, method and status.",
+    "gateway_requests_total",
+    "Requests answered, by door, method and status.",
     ["door", "method", "status"],
 )
 LATENCY = Histogram(
-    "gateway_request_duration_seconds", "Time to answer a request, by door.",
+    "gateway_request_duration_seconds",
+    "Time to answer a request, by door.",
     ["door"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )

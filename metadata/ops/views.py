@@ -33,7 +33,7 @@ def _redis_problem() -> str | None:
     try:
         client = cache.client.get_client(write=True)  # type: ignore[attr-defined]
         client.ping()
-    except Exception:  # noqa: BLE001 - any failure to reach Redis means not ready
+    except Exception:
         return "redis: not reachable"
     return None
 

@@ -100,7 +100,9 @@ def test_stale_if_match_writes_nothing(target: Target, context: services.WriteCo
     services.replace_document(target=target, document={}, context=context, if_match=["*"])
 
 
-def test_create_only_refuses_an_existing_key(target: Target, context: services.WriteContext) -> None:
+def test_create_only_refuses_an_existing_key(
+    target: Target, context: services.WriteContext
+) -> None:
     services.set_key(target=target, key="a", value=1, context=context, create_only=True)
     with pytest.raises(KeyExists):
         services.set_key(target=target, key="a", value=2, context=context, create_only=True)
@@ -125,8 +127,11 @@ def test_every_change_is_audited_and_replays_to_the_document(
     services.delete_key(target=target, key="a", context=context)
     changes = list(MetadataChange.objects.order_by("id"))
     assert [(c.key, c.action) for c in changes] == [
-        ("a", "created"), ("b", "created"),
-        ("a", "updated"), ("b", "deleted"), ("c", "created"),
+        ("a", "created"),
+        ("b", "created"),
+        ("a", "updated"),
+        ("b", "deleted"),
+        ("c", "created"),
         ("c", "updated"),
         ("a", "deleted"),
     ]

@@ -54,8 +54,7 @@ def test_garbage_is_an_invalid_token(header: str) -> None:
 
 def test_tampered_payload_is_invalid(token_for: Callable[[str], str]) -> None:
     header, _, signature = token_for(SOME_TEST).split(".")
-    forged = b64({"token_type": "access", "user_id": ENTITY_USER_ID, "exp": 4102444800,
-                  "jti": "x"})
+    forged = b64({"token_type": "access", "user_id": ENTITY_USER_ID, "exp": 4102444800, "jti": "x"})
     with pytest.raises(InvalidToken):
         tokens.principal_from_header(f"{header}.{forged}.{signature}")
 

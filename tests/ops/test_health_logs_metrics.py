@@ -64,7 +64,11 @@ def test_one_log_line_per_request_without_secrets(
     [line] = request_log.lines
     assert line["message"] == "request"
     assert {k: line[k] for k in ("request_id", "door", "method", "path", "status")} == {
-        "request_id": "req-42", "door": "ops", "method": "GET", "path": "/healthz", "status": 200,
+        "request_id": "req-42",
+        "door": "ops",
+        "method": "GET",
+        "path": "/healthz",
+        "status": 200,
     }
     assert isinstance(line["duration_ms"], float)
     assert "user_id" in line

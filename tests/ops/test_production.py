@@ -30,8 +30,13 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="gateway.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="gateway.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -40,8 +45,12 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 def test_production_refuses_the_development_secret_key() -> None:
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=PROJECT_DIR, capture_output=True, text=True,
-        env={**env, "DEBUG": "false"}, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        env={**env, "DEBUG": "false"},
+        timeout=120,
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr

@@ -61,15 +61,15 @@ class Command(BaseCommand):
             f"curl -X PUT {q(rest)} -H 'X-Monite-Entity-Id: {ENTITY_ONE}' "
             f"-H \"Authorization: Bearer $PARTNER_TOKEN\" -H 'Content-Type: application/json' "
             f"-d {q(put_body)}",
-            f"curl {q(rest)} -H \"Authorization: Bearer $PARTNER_TOKEN\"",
-            f"curl -X PATCH {q(rest)} -H \"Authorization: Bearer $PARTNER_TOKEN\" "
+            f'curl {q(rest)} -H "Authorization: Bearer $PARTNER_TOKEN"',
+            f'curl -X PATCH {q(rest)} -H "Authorization: Bearer $PARTNER_TOKEN" '
             f"-H 'Content-Type: application/json' -d '{{\"metadata\": {{\"comment\": null}}}}'",
-            f"curl -X PUT {q(rest)} -H \"Authorization: Bearer $PARTNER_TOKEN\" "
+            f'curl -X PUT {q(rest)} -H "Authorization: Bearer $PARTNER_TOKEN" '
             "-H 'Content-Type: application/json' -d '{\"metadata\": {}}'",
             "",
             "# GraphQL (Kraken-shaped): updateMetadata on account A-154321 as its account user",
             f"export ACCOUNT_USER_TOKEN={account_user}",
-            f"curl -X POST {q(base + '/v1/graphql/')} -H \"Authorization: JWT $ACCOUNT_USER_TOKEN\" "
+            f'curl -X POST {q(base + "/v1/graphql/")} -H "Authorization: JWT $ACCOUNT_USER_TOKEN" '
             f"-H 'Content-Type: application/json' -d {q(gql_body)}",
             "",
             f"# OpenAPI: {base}/v1/docs/   GraphiQL: {base}/v1/graphql/   "
