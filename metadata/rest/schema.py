@@ -77,7 +77,7 @@ ERRORS: dict[int, OpenApiResponse] = {
     422: OpenApiResponse(
         ValidationErrorResponseSerializer,
         description=(
-            "The body is not {\"metadata\": {...}}, or the document breaks a rule: "
+            'The body is not {"metadata": {...}}, or the document breaks a rule: '
             f"over {rules.MAX_DOCUMENT_BYTES} bytes, a bad key, nested over "
             f"{rules.MAX_DEPTH} levels, not an object. `detail` says which and by how much."
         ),
