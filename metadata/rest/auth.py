@@ -28,7 +28,8 @@ from metadata.rest.serializers import (
 
 TOKEN_TYPE = "Bearer"
 MSG_EMPTY_BODY = (
-    'The body is empty; send a JSON object such as {"grant_type": "client_credentials", '
+    "The body is empty (a body is read only when sent with a Content-Length header); "
+    'send a JSON object such as {"grant_type": "client_credentials", '
     '"client_id": "...", "client_secret": "..."}.'
 )
 

@@ -30,7 +30,11 @@ from metadata.rest.schema import PartnerMetadataSchema
 from metadata.rest.serializers import PartnerMetadataSerializer
 from metadata.rules import Document
 
-MSG_EMPTY_BODY = 'The body is empty; send a JSON object such as {"metadata": {}}.'
+# A body without Content-Length (chunked) reaches a WSGI application empty, hence the hint.
+MSG_EMPTY_BODY = (
+    "The body is empty (a body is read only when sent with a Content-Length header); "
+    'send a JSON object such as {"metadata": {}}.'
+)
 
 
 class PartnerMetadataView(GatewayAPIView):

@@ -89,8 +89,11 @@ REQUEST_ID = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description="The request's id: the client's X-Request-Id when it sent a sane one.",
-    response=True,
+    description=(
+        "The request's id (the client's X-Request-Id when it sent a sane one); on every "
+        "answer, errors included."
+    ),
+    response=[200],
 )
 MONITE_HEADERS = [
     OpenApiParameter(
@@ -111,7 +114,11 @@ MONITE_HEADERS = [
     ),
     *(
         OpenApiParameter(
-            name, str, OpenApiParameter.HEADER, description="Echoed when sent.", response=True
+            name,
+            str,
+            OpenApiParameter.HEADER,
+            description="Echoed when sent, on every answer (errors included).",
+            response=[200],
         )
         for name in headers.ECHOED_HEADERS
     ),

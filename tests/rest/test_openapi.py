@@ -1,0 +1,132 @@
+"""The OpenAPI description: public, complete for every route, warning-free, checked in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+
+from metadata.linkables import all_linkables
+
+pytestmark = pytest.mark.django_db
+
+CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+PARTNER_METADATA_CODES = {"200", "400", "401", "403", "404", "405", "412", "413", "415", "422"}
+
+
+@pytest.fixture(scope="module")
+def served() -> dict[str, Any]:
+    return yaml.safe_load(Client().get("/v1/schema/").content)
+
+
+def test_the_schema_is_public_in_yaml_and_json(db: None) -> None:
+    response = Client().get("/v1/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    as_json = Client().get("/v1/schema/?format=json")
+    assert as_json.status_code == 200
+    assert json.loads(as_json.content)["openapi"].startswith("3.")
+
+
+def test_swagger_ui_is_served(db: None) -> None:
+    response = Client().get("/v1/docs/")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+    assert b"/v1/schema/" in response.content
+
+
+def test_the_checked_in_schema_is_the_generated_one(tmp_path: Path, served) -> None:
+    """Regenerate with `python manage.py spectacular --file docs/openapi.yaml`."""
+    generated = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(generated))
+    assert generated.read_text() == CHECKED_IN.read_text()
+    assert yaml.safe_load(CHECKED_IN.read_text()) == served
+
+
+def test_generation_validates_without_a_warning(tmp_path: Path) -> None:
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+
+
+def test_one_path_per_registry_collection(served) -> None:
+    paths = {path for path in served["paths"] if path.endswith("/partner_metadata")}
+    expected = {f"/v1/{lk.collection}/{{identifier}}/partner_metadata" for lk in all_linkables()}
+    assert paths == expected
+    assert "/v1/auth/token" in served["paths"]
+
+
+def operations(served: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in served["paths"].items()
+        if path.endswith("/partner_metadata")
+        for method, operation in item.items()
+    ]
+
+
+def test_each_partner_metadata_operation_documents_every_status(served) -> None:
+    found = operations(served)
+    assert {method for _, method, _ in found} == {"get", "put", "patch"}
+    for path, method, operation in found:
+        assert set(operation["responses"]) == PARTNER_METADATA_CODES, (path, method)
+        for code, response in operation["responses"].items():
+            ref = response["content"]["application/json"]["schema"]["$ref"]
+            expected = {
+                "200": "PartnerMetadata",
+                "422": "ValidationErrorResponse",
+            }.get(code, "ErrorResponse")
+            assert ref == f"#/components/schemas/{expected}", (path, method, code)
+
+
+def test_headers_in_both_directions(served) -> None:
+    for path, method, operation in operations(served):
+        sent = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        expected = {"X-Monite-Version", "X-Monite-Entity-Id"}
+        if method in ("put", "patch"):
+            expected.add("If-Match")
+        assert sent == expected, (path, method)
+        answered = operation["responses"]["200"]["headers"]
+        assert answered["ETag"]["required"] is True
+        assert {"X-Monite-Version", "X-Monite-Entity-Id", "X-Request-Id"} <= set(answered)
+        assert operation["security"] == [{"bearerAuth": []}]
+
+
+def test_identifiers_are_typed_from_the_registry(served) -> None:
+    for linkable in all_linkables():
+        item = served["paths"][f"/v1/{linkable.collection}/{{identifier}}/partner_metadata"]
+        (identifier,) = [p for p in item["get"]["parameters"] if p["in"] == "path"]
+        schema = identifier["schema"]
+        kind = linkable.identifier_kind
+        assert schema.get("format") == "uuid" if kind == "uuid" else schema["type"] == kind
+
+
+def test_bodies_and_error_schemas(served) -> None:
+    schemas = served["components"]["schemas"]
+    for name in ("PartnerMetadataRequest", "PatchedPartnerMetadataRequest"):
+        assert schemas[name]["required"] == ["metadata"]
+        assert schemas[name]["additionalProperties"] is False
+    assert schemas["ErrorResponse"]["required"] == ["error"]
+    assert set(schemas["Error"]["properties"]) == {"type", "message"}
+    detail = schemas["ValidationErrorResponse"]["properties"]["detail"]
+    assert detail["items"]["$ref"] == "#/components/schemas/ValidationDetail"
+    assert set(schemas["ValidationDetail"]["properties"]) == {"loc", "msg", "type"}
+
+
+def test_one_bearer_jwt_security_scheme(served) -> None:
+    assert served["components"]["securitySchemes"] == {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": served["components"]["securitySchemes"]["bearerAuth"]["description"],
+        }
+    }
+    token = served["paths"]["/v1/auth/token"]["post"]
+    assert "security" not in token or token["security"] in ([], [{}])
+    assert {"200", "401", "422"} <= set(token["responses"])
