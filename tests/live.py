@@ -107,8 +107,12 @@ def gunicorn_server(django_db_setup: None, django_db_blocker: object) -> Iterato
 
 
 @pytest.fixture
-def live_demo(transactional_db: None, gunicorn_server: LiveServer) -> LiveServer:
-    """The live server with the demo data committed; flushed after the test."""
+def live_demo(django_db_reset_sequences: None, gunicorn_server: LiveServer) -> LiveServer:
+    """The live server with the demo data committed; flushed after the test.
+
+    Sequences restart at every flush, so the content types Django recreates get the same ids
+    and the servers' cached ones stay right.
+    """
     from django.core.management import call_command
 
     from tests.conftest import DEMO_FIXTURE
