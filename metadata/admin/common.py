@@ -172,9 +172,7 @@ def _object_ids_matching(linkable: Linkable, term: str) -> Any:
         connection.vendor == "postgresql"
     ):
         # The database renders the key as Python's str() does: compare in SQL.
-        return matches.annotate(admin_object_id=Cast("pk", CharField())).values(
-            "admin_object_id"
-        )
+        return matches.annotate(admin_object_id=Cast("pk", CharField())).values("admin_object_id")
     # SQLite stores UUIDs without dashes: convert in Python.
     return [str(pk) for pk in matches.values_list("pk", flat=True)]
 
@@ -300,6 +298,18 @@ class _Raw(str):
 
 
 NO_VALUE = _Raw("")  # the initial text of a new row's value
+
+
+class RulesValidateValues:
+    """For metadata model forms: `metadata.rules` judge the value, not the model field.
+
+    The model field would call a stored `null` blank; the rules allow it.
+    """
+
+    def _get_validation_exclusions(self) -> Any:
+        exclusions = super()._get_validation_exclusions()  # type: ignore[misc]
+        exclusions.add("value")
+        return exclusions
 
 
 def key_errors(key: str) -> list[str]:

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from metadata import rules, services
 from metadata.admin.common import (
     NO_VALUE,
+    RulesValidateValues,
     StrictJSONFormField,
     document_error,
     history_link,
@@ -44,7 +45,7 @@ from metadata.selectors import content_type_for
 # The metadata inline ----------------------------------------------------------------------
 
 
-class MetadataInlineForm(forms.ModelForm):
+class MetadataInlineForm(RulesValidateValues, forms.ModelForm):
     key = MetadataKeyField()
     value = StrictJSONFormField()
 

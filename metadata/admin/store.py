@@ -18,6 +18,7 @@ from metadata import services
 from metadata.admin.common import (
     EMPTY,
     LinkedTypeFilter,
+    RulesValidateValues,
     StrictJSONFormField,
     document_error,
     history_link,
@@ -70,7 +71,6 @@ def search_terms(search_term: str) -> list[str]:
 class IdentifiedRowsAdmin(admin.ModelAdmin):
     """Shared by both store admins: linked type and identifier columns, search, history links."""
 
-    list_select_related = True
     list_per_page = 100
     show_full_result_count = False
     search_help_text = "Search by key, by identifier (account number, email, UUID, id) or by value."
@@ -121,7 +121,7 @@ class MetadataKeyField(forms.CharField):
             raise forms.ValidationError(errors)
 
 
-class MetadataAddForm(forms.ModelForm):
+class MetadataAddForm(RulesValidateValues, forms.ModelForm):
     """A new key on an object named by linked type and identifier."""
 
     principal: Principal
@@ -171,7 +171,7 @@ class MetadataAddForm(forms.ModelForm):
         return cleaned
 
 
-class MetadataChangeForm(forms.ModelForm):
+class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
     """A new value for an existing key; the whole document is checked, as every door does."""
 
     principal: Principal
@@ -205,6 +205,7 @@ class MetadataAdmin(IdentifiedRowsAdmin):
         "history",
     )
     list_display_links = ("key",)
+    list_select_related = ("updated_by", "content_type")  # str(row) names the content type
     list_filter = (LinkedTypeFilter, ("updated_by", admin.RelatedOnlyFieldListFilter))
     ordering = ("content_type", "object_id", "key")
     readonly_fields = (
@@ -393,6 +394,7 @@ class MetadataChangeAdmin(IdentifiedRowsAdmin):
         "actor",
     )
     list_display_links = ("created_at",)
+    list_select_related = ("actor",)
     list_filter = ("door", LinkedTypeFilter)
     ordering = ("-created_at", "-id")
     date_hierarchy = None
@@ -449,4 +451,3 @@ class MetadataChangeAdmin(IdentifiedRowsAdmin):
     @admin.display(description="new value")
     def new_value_pretty(self, change: MetadataChange) -> str:
         return json_block(change.new_value, present=change.exists_after)
-

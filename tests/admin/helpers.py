@@ -27,7 +27,8 @@ def inline_post_data(
 ) -> dict[str, str]:
     """POST data for an object page: its metadata rows as shown, with changes applied.
 
-    `values` and `add` map keys to JSON text (a str) or to Python values (dumped as JSON).
+    `values` and `add` map keys to Python values, sent as JSON text. Other inlines (an
+    account's properties) are sent empty, so they change nothing.
     """
     values, add = values or {}, add or {}
     formset = metadata_inline(response)
@@ -37,13 +38,17 @@ def inline_post_data(
         key = form.instance.key
         prefix = f"{INLINE_PREFIX}-{i}"
         data[f"{prefix}-id"] = str(form.instance.pk)
-        data[f"{prefix}-value"] = as_text(values.get(key, form.instance.value))
+        data[f"{prefix}-value"] = json.dumps(values.get(key, form.instance.value))
         if key in delete:
             data[f"{prefix}-DELETE"] = "on"
     for j, (key, value) in enumerate(add.items(), start=len(forms)):
         prefix = f"{INLINE_PREFIX}-{j}"
         data[f"{prefix}-key"] = key
-        data[f"{prefix}-value"] = as_text(value)
+        data[f"{prefix}-value"] = json.dumps(value)
+    for inline in response.context["inline_admin_formsets"]:
+        other = inline.formset.prefix
+        if other != INLINE_PREFIX:
+            data.update({f"{other}-{name}": "0" for name in ("TOTAL_FORMS", "INITIAL_FORMS")})
     data.update(
         {
             f"{INLINE_PREFIX}-TOTAL_FORMS": str(len(forms) + len(add)),
@@ -53,10 +58,6 @@ def inline_post_data(
         }
     )
     return data
-
-
-def as_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def save_inline(client: Client, url: str, **changes: Any) -> Any:

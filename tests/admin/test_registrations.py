@@ -32,7 +32,15 @@ from tests.conftest import (
 pytestmark = pytest.mark.django_db
 
 REGISTERED = (
-    Account, Property, User, Entity, Counterpart, Payable, PartnerClient, Metadata, MetadataChange
+    Account,
+    Property,
+    User,
+    Entity,
+    Counterpart,
+    Payable,
+    PartnerClient,
+    Metadata,
+    MetadataChange,
 )
 
 
@@ -140,8 +148,12 @@ def test_partner_client_secret_can_be_replaced_and_only_its_hash_is_stored(
     client = PartnerClient.objects.get(pk=PARTNER_CLIENT_ID)
     response = superuser.post(
         f"/admin/metadata/partnerclient/{client.pk}/change/",
-        {"name": client.name, "user": str(client.user_id), "new_secret": "rotated-secret-1",
-         "_save": "Save"},
+        {
+            "name": client.name,
+            "user": str(client.user_id),
+            "new_secret": "rotated-secret-1",
+            "_save": "Save",
+        },
     )
     assert response.status_code == 302
     client.refresh_from_db()
