@@ -102,3 +102,14 @@ class InvalidLookup(GatewayError):
 
     code = "invalid_lookup"
     default_message = "The lookup parameters are not valid."
+
+
+class Throttled(GatewayError):
+    """Too many requests from one caller; `retry_after` seconds until the next window."""
+
+    code = "throttled"
+    default_message = "Too many requests; retry after {seconds} seconds."
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(self.default_message.format(seconds=retry_after))

@@ -147,6 +147,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Requests per caller (a token's user, or the client address for token requests) per window.
+GATEWAY_THROTTLE_RATES = {
+    "user": os.environ.get("THROTTLE_USER_RATE", "1200/min"),
+    "anonymous": os.environ.get("THROTTLE_ANONYMOUS_RATE", "60/min"),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["metadata.rest.authentication.HeaderTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],

@@ -1,0 +1,62 @@
+"""Per-caller rate limits on the shared cache (Redis when REDIS_URL is set).
+
+A fixed window per caller: one atomic increment per request. Both doors ask the same
+question; when the cache cannot answer (Redis down), the request is allowed, so an outage
+degrades throttling and never a metadata read or write.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from metadata.errors import Throttled
+
+_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """`600/min`, `10/s`, `5000/hour`, DRF's notation."""
+        count, _, period = text.partition("/")
+        return cls(requests=int(count), seconds=_PERIODS[period.strip().lower()])
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0
+
+
+def check(scope: str, caller: str, rate: Rate | None = None) -> Decision:
+    """Count one request of `caller` in `scope`; refuse past the rate, with seconds to wait."""
+    rate = rate or Rate.parse(settings.GATEWAY_THROTTLE_RATES[scope])
+    now = time.time()
+    window = int(now // rate.seconds)
+    key = f"ratelimit:{scope}:{caller}:{window}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=rate.seconds + 1) else cache.incr(key)
+    except ValueError:  # the window expired between add and incr
+        cache.add(key, 1, timeout=rate.seconds + 1)
+        count = 1
+    if count is None:  # the cache did not answer: degrade to no throttling
+        return Decision(allowed=True)
+    if count > rate.requests:
+        retry_after = max(1, int((window + 1) * rate.seconds - now + 0.999))
+        return Decision(allowed=False, retry_after=retry_after)
+    return Decision(allowed=True)
+
+
+def enforce(scope: str, caller: str) -> None:
+    """`check`, raising `Throttled` for the door to map (429 / THROTTLED)."""
+    decision = check(scope, caller)
+    if not decision.allowed:
+        raise Throttled(decision.retry_after)
