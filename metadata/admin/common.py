@@ -228,8 +228,8 @@ def json_block(value: Any, *, present: bool = True) -> str:
     if not present:
         return format_html('<span class="metadata-absent">{}</span>', "(absent)")
     return format_html(
-        '<pre class="metadata-json" style="margin:0;white-space:pre-wrap;'
-        'word-break:break-word;max-width:40em;max-height:16em;overflow:auto">{}</pre>',
+        '<pre class="metadata-json" style="margin:0;padding:0;white-space:pre;'
+        'min-width:10em;max-width:32em;max-height:16em;overflow:auto">{}</pre>',
         pretty_json(value),
     )
 

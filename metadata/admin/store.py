@@ -428,6 +428,11 @@ class MetadataChangeAdmin(IdentifiedRowsAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if request.GET.get("object_id"):  # one object's history: the title names it
+            return [c for c in self.list_display if c not in ("linked_type", "identifier")]
+        return self.list_display
+
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         extra_context = dict(extra_context or {})
         object_id = request.GET.get("object_id")
