@@ -238,12 +238,25 @@ def parse_json(text: str | bytes, *, message: str = MSG_BODY_NOT_JSON) -> Any:
             too_deep = MSG_TOO_DEEP.format(depth=depth, limit=MAX_DEPTH)
             raise RuleViolation([Violation(("metadata",), too_deep, "value_error.too_deep")])
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        parsed = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError as error:  # pragma: no cover - guarded by the depth scan above
         raise NotJSON(message.format(reason="it is nested too deeply")) from error
     except ValueError as error:
         reason = str(error) if "not allowed" in str(error) else _describe(error)
         raise NotJSON(message.format(reason=reason)) from error
+    # `"\ud800"` is valid JSON grammar but not Unicode: no database can store it (SQLite and
+    # PostgreSQL fail to encode it), so it is refused here, like text that is not UTF-8.
+    if (not text.isascii() or "\\u" in text) and not _is_unicode(parsed):
+        raise NotJSON(message.format(reason="it holds a lone surrogate, which is not Unicode"))
+    return parsed
+
+
+def _is_unicode(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _describe(error: ValueError) -> str:

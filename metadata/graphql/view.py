@@ -3,7 +3,8 @@
 What changes from `GraphQLView`:
 - documents are parsed with a token cap, validated with the standard rules plus the
   request limits, and cached by query text (`documents`);
-- the request envelope is parsed strictly (`metadata.rules.parse_json`) and must be one
+- the request envelope (and `variables` sent as text) is parsed strictly
+  (`metadata.rules.parse_json`: no NaN, no lone surrogates, bounded nesting) and must be one
   `{query, variables, operationName}` object: batches are refused before any work;
 - every error is formatted by `metadata.graphql.errors.format_error`;
 - CSRF is enforced only for cookie-session requests (stack note 2): header-authenticated
@@ -37,6 +38,7 @@ MSG_NOT_AN_OBJECT = (
 )
 MSG_BODY_NOT_JSON = "The body is not valid JSON."
 MSG_BODY_NOT_UTF8 = "The body is not UTF-8."
+MSG_VARIABLES_NOT_JSON = "Variables are invalid JSON."
 MSG_QUERY_NOT_STRING = "query must be a string."
 MSG_VARIABLES_NOT_OBJECT = "variables must be a JSON object."
 MSG_OPERATION_NAME_NOT_STRING = "operationName must be a string."
@@ -97,6 +99,22 @@ class MetadataGraphQLView(GraphQLView):
             except UnicodeDecodeError as error:
                 raise _bad_request(MSG_BODY_NOT_UTF8) from error
         return super().parse_body(request)
+
+    @staticmethod
+    def get_graphql_params(request: HttpRequest, data: Any) -> tuple[Any, Any, Any, Any]:
+        """graphene's, but `variables` sent as text (GET, forms) is parsed strictly too."""
+        query = request.GET.get("query") or data.get("query")
+        variables = request.GET.get("variables") or data.get("variables")
+        operation_id = request.GET.get("id") or data.get("id")
+        if variables and isinstance(variables, str):
+            try:
+                variables = rules.parse_json(variables, message=MSG_VARIABLES_NOT_JSON)
+            except (NotJSON, RuleViolation) as error:
+                raise _bad_request(MSG_VARIABLES_NOT_JSON) from error
+        operation_name = request.GET.get("operationName") or data.get("operationName")
+        if operation_name == "null":
+            operation_name = None
+        return query, variables, operation_name, operation_id
 
     def execute_graphql_request(
         self,

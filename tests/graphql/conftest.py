@@ -104,10 +104,11 @@ def _fresh_document_cache() -> None:
 
 
 @pytest.fixture
-def gql(token_for: Callable[[str], str]) -> Callable[..., Any]:
+def gql(db: None, request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Post a GraphQL request as a demo user (by email; None sends no Authorization header).
 
-    Returns the response; `.json()` is the GraphQL body.
+    The demo data is loaded on the first request made as a user, so anonymous-only tests
+    (limits, malformed requests) skip its cost. Returns the response; `.json()` is the body.
     """
     client = Client()
 
@@ -121,7 +122,7 @@ def gql(token_for: Callable[[str], str]) -> Callable[..., Any]:
     ) -> Any:
         authorization = None
         if as_user is not None:
-            token = token_for(as_user)
+            token = request.getfixturevalue("token_for")(as_user)
             authorization = f"{scheme} {token}".strip() if scheme else token
         return post(client, query, variables, authorization=authorization, **extra)
 

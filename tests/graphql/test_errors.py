@@ -196,7 +196,7 @@ def test_metadata_for_a_key_of_an_unreadable_object_is_4123_not_8416(gql):
         {},
     ],
 )
-def test_wrong_email_or_password_is_kt_ct_1138(gql, token_input):
+def test_wrong_email_or_password_is_kt_ct_1138(gql, demo, token_input):
     response = gql(TOKEN, {"input": token_input}, as_user=None)
     error = assert_code(response, "obtainKrakenToken", "VALIDATION", "KT-CT-1138")
     assert error["extensions"]["validationErrors"][0]["inputPath"] == ["input"]
@@ -235,7 +235,7 @@ def test_unexpected_errors_carry_no_python_or_database_text(gql, monkeypatch, ca
     assert any("UNIQUE constraint failed" in str(r.exc_info) for r in caplog.records)
 
 
-def test_auth_is_per_field(gql):
+def test_auth_is_per_field(gql, demo):
     """A request mixing a public and a protected field: each answers for itself."""
     query = """
     mutation both($input: MetadataInput!, $login: ObtainJSONWebTokenInput!) {

@@ -102,7 +102,10 @@ mutation {
 """
 
 
-@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "{", "{'a': 1}", "", "[1,]"])
+@pytest.mark.parametrize(
+    "text",
+    ["NaN", "Infinity", "-Infinity", "{", "{'a': 1}", "", "[1,]", '"\\ud800"', '{"\\udc00": 1}'],
+)
 @pytest.mark.parametrize("how", ["variables", "inline"])
 def test_a_value_that_is_not_strict_json_is_kt_ct_8411_not_http_400(gql, text, how):
     if how == "variables":

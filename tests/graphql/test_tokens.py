@@ -13,6 +13,8 @@ from metadata.models import User
 from tests.conftest import DEMO_PASSWORD, SOME_TEST
 from tests.graphql.conftest import TOKEN, UPDATE, extensions, metadata_input, post
 
+pytestmark = pytest.mark.usefixtures("demo")
+
 
 def obtain(gql, token_input):
     response = gql(TOKEN, {"input": token_input}, as_user=None)

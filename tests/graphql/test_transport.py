@@ -38,8 +38,9 @@ def assert_clean_400(response) -> dict:
         b"[" * 5000 + b"]" * 5000,
         b'{"query": "\xff\xfe"}',
         b"",
+        b'{"query": "{ __typename }", "variables": {"id": "A-\\ud800"}}',
     ],
-    ids=["malformed", "nan", "deep", "not-utf8", "empty"],
+    ids=["malformed", "nan", "deep", "not-utf8", "empty", "lone-surrogate"],
 )
 def test_bad_bodies_are_400_without_python_text(db, body):
     response = Client().post(URL, body, content_type="application/json")
@@ -88,6 +89,13 @@ def test_malformed_graphql_is_reported_as_graphql_core_words_it(gql, query, vari
     body = assert_clean_400(response)
     assert message in body["errors"][0]["message"], body
     assert not Metadata.objects.exists()
+
+
+@pytest.mark.parametrize("variables", ['{"id": "\\udc00"}', '{"id": NaN}', "[" * 3000])
+def test_get_variables_are_parsed_strictly(db, variables):
+    query = "query ($id: String!) { metadata(linkedObjectType: ACCOUNT, identifier: $id) { key } }"
+    response = Client().get(URL, {"query": query, "variables": variables})
+    assert "Variables are invalid JSON" in assert_clean_400(response)["errors"][0]["message"]
 
 
 def test_application_graphql_bodies(db):
