@@ -2,7 +2,9 @@
 
 Authentication is per field, not per request (stack note 3): `obtainKrakenToken` needs no
 token, and a missing token fails only the fields that need one, each with Kraken's code.
-It uses the same core function as the REST door, `metadata.tokens.principal_from_header`.
+It uses the same core function as the REST door, `metadata.tokens.principal_from_header`,
+and the same rate limit (`metadata.ratelimit`): counted once per HTTP request and caller,
+however many fields the request holds; once refused, every field of it answers THROTTLED.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 from django.http import HttpRequest
 from graphql import GraphQLResolveInfo
 
-from metadata import rules, selectors, services, tokens
+from metadata import ratelimit, rules, selectors, services, tokens
+from metadata.errors import Throttled
 from metadata.graphql.scalars import JSONText
 from metadata.graphql.types import linkable_of
 from metadata.linkables import Target
@@ -22,6 +25,7 @@ from metadata.permissions import Action
 from metadata.principals import Principal
 
 _PRINCIPAL_ATTR = "metadata_graphql_principal"
+_RATE_ATTR = "metadata_graphql_rate_{scope}"
 
 
 def request_of(info: GraphQLResolveInfo) -> HttpRequest:
@@ -39,7 +43,26 @@ def principal_of(info: GraphQLResolveInfo) -> Principal:
     if principal is None:
         principal = tokens.principal_from_header(request.headers.get("Authorization"))
         setattr(request, _PRINCIPAL_ATTR, principal)
+    throttle(info, "user", str(principal.user_id))
     return principal
+
+
+def throttle_anonymous(info: GraphQLResolveInfo) -> None:
+    """Token requests are counted per client address (they guard the password hasher)."""
+    throttle(info, "anonymous", request_of(info).META.get("REMOTE_ADDR", ""))
+
+
+def throttle(info: GraphQLResolveInfo, scope: str, caller: str) -> None:
+    """Count this request once per scope; raise `Throttled` for each field once refused."""
+    request = request_of(info)
+    attr = _RATE_ATTR.format(scope=scope)
+    retry_after = getattr(request, attr, None)
+    if retry_after is None:
+        decision = ratelimit.check(scope, caller)
+        retry_after = 0 if decision.allowed else decision.retry_after
+        setattr(request, attr, retry_after)
+    if retry_after:
+        raise Throttled(retry_after)
 
 
 def open_target(

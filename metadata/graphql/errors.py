@@ -61,8 +61,7 @@ CODES: dict[str, KrakenCode] = {
     errors.InvalidCredentials.code: KrakenCode(
         VALIDATION, "KT-CT-1138", "Please make sure the email address and password are correct."
     ),
-    # No core class yet; any GatewayError with this code (a throttle) is answered so.
-    "throttled": KrakenCode(THROTTLED, "KT-CT-1199", "Too many requests."),
+    errors.Throttled.code: KrakenCode(THROTTLED, "KT-CT-1199", "Too many requests."),
 }
 INTERNAL_CODE = KrakenCode(INTERNAL, "KT-CT-0000", "Internal error.")
 

@@ -12,7 +12,7 @@ from graphene.types.generic import GenericScalar
 
 from metadata import services, tokens
 from metadata.errors import InvalidCredentials
-from metadata.graphql.context import open_target, parse_value, write_context
+from metadata.graphql.context import open_target, parse_value, throttle_anonymous, write_context
 from metadata.graphql.types import (
     DeleteMetadataInput,
     Metadata,
@@ -109,6 +109,7 @@ class ObtainKrakenToken(graphene.Mutation):
     def mutate(
         root: object, info: graphene.ResolveInfo, input: ObtainJSONWebTokenInput
     ) -> ObtainKrakenToken:
+        throttle_anonymous(info)
         by_password = input.email is not None or input.password is not None
         if by_password == (input.refresh_token is not None):
             raise InvalidCredentials(MSG_TOKEN_INPUT)

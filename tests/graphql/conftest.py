@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
@@ -98,9 +99,10 @@ def extensions(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_document_cache() -> None:
-    """Tests that count parses start from an empty cache."""
+def _fresh_caches() -> None:
+    """Tests that count parses start from an empty document cache; rate limits from zero."""
     document_cache.clear()
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.db import IntegrityError
 from django.test import Client
 from django.utils import timezone
 
-from metadata.errors import GatewayError
 from metadata.models import Metadata, MetadataChange, User
 from metadata.tokens import access_token_for
 from tests.conftest import COUNTERPART_TWO, PARTNER, SOME_TEST, SUPPORT
@@ -202,21 +201,36 @@ def test_wrong_email_or_password_is_kt_ct_1138(gql, demo, token_input):
     assert error["extensions"]["validationErrors"][0]["inputPath"] == ["input"]
 
 
-class Throttled(GatewayError):
-    """Stands in for the throttle to come: any core error with this code."""
+def test_throttled_is_kt_ct_1199_for_every_field_of_the_request(gql, settings):
+    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "user": "2/min"}
+    query = """
+    mutation two($a: MetadataInput!, $b: MetadataInput!) {
+      a: updateMetadata(input: $a) { metadata { key } }
+      b: updateMetadata(input: $b) { metadata { key } }
+    }
+    """
+    variables = {"a": metadata_input(key="a")["input"], "b": metadata_input(key="b")["input"]}
+    # One request counts once, whatever its fields.
+    assert gql(query, variables).json()["data"]["a"]
+    assert gql(UPDATE, metadata_input(key="c")).json()["data"]["updateMetadata"]
+    response = gql(query, variables)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == {"a": None, "b": None}
+    for error in body["errors"]:
+        assert error["extensions"]["errorType"] == "THROTTLED"
+        assert error["extensions"]["errorCode"] == "KT-CT-1199"
+        assert "retry after" in error["message"]
+    assert sorted(Metadata.objects.values_list("key", flat=True)) == ["a", "b", "c"]
+    # Another caller has a budget of their own.
+    assert gql(UPDATE, metadata_input(key="d"), as_user=SOME_TEST).json()["data"]["updateMetadata"]
 
-    code = "throttled"
-    default_message = "Request was throttled. Expected available in 3 seconds."
 
-
-def test_throttled_is_kt_ct_1199(gql, monkeypatch):
-    def throttle(**kwargs):
-        raise Throttled()
-
-    monkeypatch.setattr("metadata.graphql.context.selectors.open_target", throttle)
-    response = gql(UPDATE, metadata_input())
-    error = assert_code(response, "updateMetadata", "THROTTLED", "KT-CT-1199")
-    assert error["message"] == Throttled.default_message
+def test_token_requests_are_throttled_per_address(gql, demo, settings):
+    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "anonymous": "1/min"}
+    login = {"input": {"email": SOME_TEST, "password": "wrong"}}
+    assert extensions(gql(TOKEN, login, as_user=None).json())["errorCode"] == "KT-CT-1138"
+    assert extensions(gql(TOKEN, login, as_user=None).json())["errorCode"] == "KT-CT-1199"
 
 
 def test_unexpected_errors_carry_no_python_or_database_text(gql, monkeypatch, caplog):
