@@ -2,9 +2,10 @@
 
 Each write locks the linked object's row, reads the document, builds the document as it
 will be, checks the rules on *that*, and writes only the keys that changed, with an audit
-entry per key, in one transaction. Concurrent writers of one object queue on the lock
-(PostgreSQL `FOR NO KEY UPDATE`; SQLite takes its database write lock at BEGIN IMMEDIATE),
-so no key is lost and the size rule holds for the document as committed.
+entry per key and one change event (the webhook outbox), in one transaction. Concurrent
+writers of one object queue on the lock (PostgreSQL `FOR NO KEY UPDATE`; SQLite takes its
+database write lock at BEGIN IMMEDIATE), so no key is lost and the size rule holds for the
+document as committed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from metadata.linkables import Target
 from metadata.models import Door, Metadata, MetadataChange
 from metadata.rules import Document, canonical_json
 from metadata.selectors import content_type_for, rows_of
+from metadata.webhooks import events
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def _store(target: Target, current: Document, new: Document, context: WriteConte
             unique_fields=("content_type", "object_id", "key"),
             update_fields=("value", "updated_at", "updated_by"),
         )
+    changed = sorted([*removed, *written])
     audit = {"actor_id": context.actor_id, "door": context.door, "request_id": context.request_id}
     MetadataChange.objects.bulk_create(
         [
@@ -184,6 +187,7 @@ def _store(target: Target, current: Document, new: Document, context: WriteConte
                 exists_after=key in new,
                 new_value=new.get(key),
             )
-            for key in sorted([*removed, *written])
+            for key in changed
         ]
     )
+    events.record_change(target=target, before=current, after=new, keys=changed, context=context)

@@ -153,6 +153,15 @@ GATEWAY_THROTTLE_RATES = {
     "anonymous": os.environ.get("THROTTLE_ANONYMOUS_RATE", "60/min"),
 }
 
+# Webhook delivery: per-POST timeout, lease of a claimed delivery, backoff and give-up.
+WEBHOOK_DELIVERY = {
+    "timeout_seconds": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+    "lease_seconds": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "30")),
+    "base_backoff_seconds": float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "2")),
+    "max_backoff_seconds": float(os.environ.get("WEBHOOK_MAX_BACKOFF_SECONDS", "3600")),
+    "max_attempts": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12")),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["metadata.rest.authentication.HeaderTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],

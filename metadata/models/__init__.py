@@ -5,10 +5,18 @@ from metadata.models.clients import PartnerClient
 from metadata.models.entities import Counterpart, Entity, Payable
 from metadata.models.metadata import Door, Metadata, MetadataChange
 from metadata.models.users import User
+from metadata.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Account",
     "Counterpart",
+    "DeliveryStatus",
     "Door",
     "Entity",
     "Metadata",
@@ -17,4 +25,8 @@ __all__ = [
     "Payable",
     "Property",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

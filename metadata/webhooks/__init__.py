@@ -1,0 +1,1 @@
+"""Change events: recorded with each change (outbox), signed and delivered at least once."""

@@ -1,0 +1,162 @@
+"""The delivery worker: fan events out to subscriptions, claim due deliveries, POST them.
+
+At least once: a delivery is claimed with a short lease (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several workers never claim the same one; SQLite serialises claims), posted
+outside any transaction, then marked. A worker killed mid-delivery leaves the lease to
+expire and another attempt follows. Failures retry with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from metadata.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from metadata.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
+
+
+@dataclass(frozen=True)
+class Policy:
+    timeout_seconds: float
+    lease_seconds: float
+    base_backoff_seconds: float
+    max_backoff_seconds: float
+    max_attempts: int
+
+    @classmethod
+    def from_settings(cls) -> Policy:
+        return cls(**settings.WEBHOOK_DELIVERY)
+
+    def backoff(self, attempts: int) -> timedelta:
+        seconds = min(self.base_backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
+        return timedelta(seconds=seconds)
+
+
+def dispatch_events(*, batch: int = 100) -> int:
+    """Fan undispatched events out to the subscriptions active when they happened."""
+    dispatched = 0
+    with transaction.atomic():
+        pending = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(dispatched_at__isnull=True)
+            .order_by("created_at")[:batch]
+        )
+        if not pending:
+            return 0
+        now = timezone.now()
+        subscriptions = list(
+            WebhookSubscription.objects.filter(
+                is_active=True, object_type__in={event.object_type for event in pending}
+            )
+        )
+        deliveries = [
+            WebhookDelivery(subscription=subscription, event=event, next_attempt_at=now)
+            for event in pending
+            for subscription in subscriptions
+            if subscription.object_type == event.object_type
+            and subscription.created_at <= event.created_at
+            and (not subscription.event_types or event.event_type in subscription.event_types)
+        ]
+        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        WebhookEvent.objects.filter(pk__in=[event.pk for event in pending]).update(
+            dispatched_at=now
+        )
+        dispatched = len(pending)
+    return dispatched
+
+
+def claim_due(*, batch: int, policy: Policy) -> list[WebhookDelivery]:
+    """Due deliveries whose lease is free, leased to this worker."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .order_by("next_attempt_at")[:batch]
+        )
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            leased_until=now + timedelta(seconds=policy.lease_seconds)
+        )
+    return list(
+        WebhookDelivery.objects.select_related("event", "subscription").filter(
+            pk__in=[d.pk for d in due]
+        )
+    )
+
+
+def deliver(delivery: WebhookDelivery, *, policy: Policy) -> bool:
+    """POST one delivery, record the attempt, and mark it delivered or schedule a retry."""
+    body = json.dumps(delivery.event.payload, separators=(",", ":")).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature_header(delivery.subscription.secret, body),
+        EVENT_ID_HEADER: str(delivery.event_id),
+        "User-Agent": "metadata-gateway-webhooks/1",
+    }
+    started = timezone.now()
+    clock = time.perf_counter()
+    status_code: int | None = None
+    error = ""
+    try:
+        response = requests.post(
+            delivery.subscription.url,
+            data=body,
+            headers=headers,
+            timeout=policy.timeout_seconds,
+            allow_redirects=False,
+        )
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"the receiver answered {status_code}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: the receiver could not be reached"
+    duration_ms = int((time.perf_counter() - clock) * 1000)
+    delivered = not error
+    attempts = delivery.attempts + 1
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            started_at=started,
+            duration_ms=duration_ms,
+            status_code=status_code,
+            error=error,
+        )
+        changes: dict[str, object] = {
+            "attempts": attempts,
+            "last_status_code": status_code,
+            "last_error": error,
+            "leased_until": None,
+        }
+        if delivered:
+            changes.update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now())
+        elif attempts >= policy.max_attempts:
+            changes.update(status=DeliveryStatus.FAILED)
+        else:
+            changes.update(next_attempt_at=timezone.now() + policy.backoff(attempts))
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+    return delivered
+
+
+def run_once(*, batch: int = 50, policy: Policy | None = None) -> int:
+    """One pass: dispatch new events, deliver what is due. Returns deliveries attempted."""
+    policy = policy or Policy.from_settings()
+    dispatch_events(batch=batch)
+    claimed = claim_due(batch=batch, policy=policy)
+    for delivery in claimed:
+        deliver(delivery, policy=policy)
+    return len(claimed)

@@ -1,0 +1,73 @@
+"""The event a committed change produces, written in the change's own transaction.
+
+Because the event row commits or rolls back with the metadata rows, a crash between commit
+and delivery loses nothing, and a refused or no-op write produces no event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from metadata.linkables import REGISTRY, Target
+from metadata.models import WebhookEvent
+from metadata.rules import Document
+
+if TYPE_CHECKING:
+    from metadata.services import WriteContext
+
+CREATED, UPDATED, DELETED = "created", "updated", "deleted"
+EVENT_TYPES = (CREATED, UPDATED, DELETED)
+
+
+def object_types() -> list[str]:
+    """One object type per linkable type, from the registry."""
+    return [linkable.webhook_object_type for linkable in REGISTRY.values()]
+
+
+def event_type_of(before: Document, after: Document) -> str:
+    if not before:
+        return CREATED
+    return DELETED if not after else UPDATED
+
+
+def record_change(
+    *,
+    target: Target,
+    before: Document,
+    after: Document,
+    keys: Sequence[str],
+    context: WriteContext,
+) -> WebhookEvent:
+    event_id = uuid.uuid4()
+    event_type = event_type_of(before, after)
+    changes: list[dict[str, Any]] = [
+        {
+            "key": key,
+            "existed_before": key in before,
+            "old_value": before.get(key),
+            "exists_after": key in after,
+            "new_value": after.get(key),
+        }
+        for key in keys
+    ]
+    payload = {
+        "id": str(event_id),
+        "created_at": timezone.now().isoformat(),
+        "object_type": target.linkable.webhook_object_type,
+        "event_type": event_type,
+        "object": {"type": target.linkable.name, "id": target.identifier},
+        "changes": changes,
+        "door": str(context.door),
+        "actor_id": str(context.actor_id) if context.actor_id else None,
+        "request_id": context.request_id,
+    }
+    return WebhookEvent.objects.create(
+        id=event_id,
+        object_type=target.linkable.webhook_object_type,
+        event_type=event_type,
+        payload=payload,
+    )
