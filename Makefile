@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: install, migrate, load the demo data, print curl examples, serve on $(HOST):$(PORT).
+## make run: install, migrate, load the demo data, print curl examples, serve on $(HOST):$(PORT)
+## with a webhook delivery worker beside the server.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py loaddata fixtures/demo.json
 	$(BIN)/python manage.py demo_examples --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py deliver_webhooks & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make serve: production-style gunicorn (see metadata_gateway/gunicorn.py for its settings).
