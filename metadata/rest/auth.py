@@ -3,7 +3,7 @@
 The three grants map to `metadata.tokens`: `client_credentials` acts as the partner
 client's own user, `entity_user` as one entity user (the client's credentials checked
 first), `password` as a person. Every refusal of credentials is the core's
-`InvalidCredentials` (401); a malformed request is a 422 from the serializer.
+`InvalidCredentials` (401); a malformed request is a 422 from the grant's serializer.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from metadata.rest.schema import TokenSchema
 from metadata.rest.serializers import (
     GRANT_CLIENT_CREDENTIALS,
     GRANT_ENTITY_USER,
-    TokenGrantSerializer,
+    GRANT_PASSWORD,
+    grant_serializer_for,
 )
 
 TOKEN_TYPE = "Bearer"
@@ -36,7 +37,7 @@ MSG_EMPTY_BODY = (
 
 def user_for_grant(grant: dict[str, Any]) -> User:
     """The user a valid token request acts as; `InvalidCredentials` otherwise."""
-    kind = grant["grant_type"]
+    kind = grant.get("grant_type", GRANT_PASSWORD)
     if kind in (GRANT_CLIENT_CREDENTIALS, GRANT_ENTITY_USER):
         client = tokens.client_for_credentials(grant["client_id"], grant["client_secret"])
         if kind == GRANT_CLIENT_CREDENTIALS:
@@ -57,7 +58,7 @@ class TokenView(GatewayAPIView):
     def post(self, request: Request) -> Response:
         if request.stream is None:
             raise NotJSON(MSG_EMPTY_BODY)
-        grant = TokenGrantSerializer(data=request.data)
+        grant = grant_serializer_for(request.data)
         grant.is_valid(raise_exception=True)
         token = tokens.access_token_for(user_for_grant(grant.validated_data))
         return Response(

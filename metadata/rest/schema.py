@@ -13,14 +13,14 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
 
 from metadata import linkables, rules
 from metadata.rest import headers
 from metadata.rest.serializers import (
+    GRANTS,
     ErrorResponseSerializer,
     PartnerMetadataSerializer,
-    TokenGrantSerializer,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
 )
@@ -231,7 +231,11 @@ class TokenSchema(AutoSchema):
         return [REQUEST_ID]
 
     def get_request_serializer(self) -> Any:
-        return TokenGrantSerializer
+        return PolymorphicProxySerializer(
+            component_name="TokenGrant",
+            serializers=list(GRANTS.values()),
+            resource_type_field_name=None,  # grant_type may be omitted: no discriminator
+        )
 
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         issued = OpenApiResponse(TokenResponseSerializer, description="The access token.")

@@ -129,70 +129,70 @@ class ValidationErrorResponseSerializer(ErrorResponseSerializer):
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_ENTITY_USER = "entity_user"
 GRANT_PASSWORD = "password"
-GRANT_FIELDS: Mapping[str, tuple[str, ...]] = {
-    GRANT_CLIENT_CREDENTIALS: ("client_id", "client_secret"),
-    GRANT_ENTITY_USER: ("client_id", "client_secret", "entity_user_id"),
-    GRANT_PASSWORD: ("email", "password"),
-}
 MSG_GRANT_MISSING = (
     "grant_type is required: client_credentials, entity_user or password "
     "(it may be omitted only when email and password are sent)"
 )
-MSG_GRANT_FIELD_MISSING = 'the member "{field}" is required for grant_type {grant}'
+MSG_GRANT_UNKNOWN = "grant_type must be client_credentials, entity_user or password"
 
 
-def _secret(max_length: int) -> serializers.CharField:
-    return serializers.CharField(required=False, trim_whitespace=False, max_length=max_length)
-
-
-class TokenGrantSerializer(serializers.Serializer):
-    """`POST /v1/auth/token`, Monite's form; which members are required depends on the grant.
-
-    Unknown members are ignored, as OAuth servers do.
-    """
-
-    grant_type = serializers.ChoiceField(
-        choices=list(GRANT_FIELDS),
-        required=False,
-        help_text="client_credentials, entity_user or password (password when omitted).",
+def _text(max_length: int, help_text: str, *, secret: bool = False) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=max_length, trim_whitespace=not secret, help_text=help_text
     )
-    client_id = serializers.CharField(required=False, max_length=64)
-    client_secret = _secret(256)
-    entity_user_id = serializers.CharField(required=False, max_length=64)
-    email = serializers.CharField(required=False, max_length=254)
-    password = _secret(256)
 
-    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
-        return False, data
 
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            message = MSG_NOT_OBJECT.format(kind=json_kind(data))
-            raise ValidationError({"body": [ErrorDetail(message, code="type_error.dict")]})
-        return super().to_internal_value(data)
+class ClientCredentialsGrantSerializer(serializers.Serializer):
+    """A token for the partner's integration: it acts as the client's own user."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        grant = attrs.get("grant_type")
-        if grant is None:
-            if "email" not in attrs or "password" not in attrs:
-                raise ValidationError(
-                    {"grant_type": [ErrorDetail(MSG_GRANT_MISSING, code="required")]}
-                )
-            grant = attrs["grant_type"] = GRANT_PASSWORD
-        missing = [field for field in GRANT_FIELDS[grant] if field not in attrs]
-        if missing:
-            raise ValidationError(
-                {
-                    field: [
-                        ErrorDetail(
-                            MSG_GRANT_FIELD_MISSING.format(field=field, grant=grant),
-                            code="required",
-                        )
-                    ]
-                    for field in missing
-                }
-            )
-        return attrs
+    grant_type = serializers.ChoiceField(choices=[GRANT_CLIENT_CREDENTIALS])
+    client_id = _text(64, "The partner client's id (a UUID).")
+    client_secret = _text(256, "The partner client's secret.", secret=True)
+
+
+class EntityUserGrantSerializer(ClientCredentialsGrantSerializer):
+    """A token with which the partner's integration acts as one entity user."""
+
+    grant_type = serializers.ChoiceField(choices=[GRANT_ENTITY_USER])
+    entity_user_id = _text(64, "The id (a UUID) of the entity user to act as.")
+
+
+class PasswordGrantSerializer(serializers.Serializer):
+    """A token for a person, by email address and password."""
+
+    grant_type = serializers.ChoiceField(choices=[GRANT_PASSWORD], required=False)
+    email = _text(254, "The person's email address.")
+    password = _text(256, "The person's password.", secret=True)
+
+
+GRANTS: Mapping[str, type[serializers.Serializer]] = {
+    GRANT_CLIENT_CREDENTIALS: ClientCredentialsGrantSerializer,
+    GRANT_ENTITY_USER: EntityUserGrantSerializer,
+    GRANT_PASSWORD: PasswordGrantSerializer,
+}
+
+
+def _grant_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"grant_type": [ErrorDetail(message, code=code)]})
+
+
+def grant_serializer_for(data: Any) -> serializers.Serializer:
+    """The serializer of the grant a token request names (Monite's form, OAuth's names).
+
+    Without `grant_type`, a body with email and password is the password grant. Unknown
+    members are ignored, as OAuth servers do.
+    """
+    if not isinstance(data, Mapping):
+        message = MSG_NOT_OBJECT.format(kind=json_kind(data))
+        raise ValidationError({"body": [ErrorDetail(message, code="type_error.dict")]})
+    grant = data.get("grant_type")
+    if grant is None:
+        if "email" not in data or "password" not in data:
+            raise _grant_error(MSG_GRANT_MISSING, "required")
+        grant = GRANT_PASSWORD
+    if not isinstance(grant, str) or grant not in GRANTS:
+        raise _grant_error(MSG_GRANT_UNKNOWN, "invalid_choice")
+    return GRANTS[grant](data=data)
 
 
 class TokenResponseSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
-from metadata.models import User
+from metadata.models import PartnerClient, User
 from tests.conftest import (
     COUNTERPART_ONE,
     DEMO_PASSWORD,
@@ -23,6 +23,23 @@ from tests.conftest import (
 from tests.rest.conftest import JSON, assert_error, url
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(demo: None, settings: Any) -> None:
+    """The demo's PBKDF2 hashes cost about a second each; the grants do not depend on them.
+
+    Passwords and the client secret are re-hashed with a fast hasher (tests only), so every
+    grant below still checks a real hash. The live tests use the demo's own hashes.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for user in User.objects.all():
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    for client in PartnerClient.objects.all():
+        client.set_secret(PARTNER_CLIENT_SECRET)
+        client.save(update_fields=["secret_hash"])
+
 
 TOKEN_URL = "/v1/auth/token"
 UNKNOWN_USER_ID = "3a9c5e1e-0000-4000-8000-0000000000e9"

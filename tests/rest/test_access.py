@@ -1,0 +1,35 @@
+"""Contract section 3 through the REST door: every demo user against every demo object."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.access import NONE, READ, WRITE, access_matrix
+from tests.rest.conftest import JSON, body, url
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    # access: (GET, PUT); PATCH is the same write check (see test_errors' 403 and 404 tests)
+    WRITE: (200, 200),
+    READ: (200, 403),
+    NONE: (404, 404),
+}
+
+
+def test_the_access_matrix(token_for) -> None:
+    client = Client()
+    tokens: dict[str, str] = {}
+    checked = 0
+    for email, linkable, identifier, access in access_matrix():
+        token = tokens.setdefault(email, token_for(email))
+        headers = {"Authorization": f"Bearer {token}"}
+        path = url(linkable.collection, identifier)
+        answers = (
+            client.get(path, headers=headers).status_code,
+            client.put(path, body({"by": email}), content_type=JSON, headers=headers).status_code,
+        )
+        assert answers == EXPECTED[access], (email, linkable.name, identifier, access)
+        checked += 1
+    assert checked > 40

@@ -1,0 +1,43 @@
+"""Query budget: a read is two queries (the object with the caller's access, then its rows)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.conftest import COUNTERPART_ONE, ENTITY_ONE, ENTITY_USER, PARTNER, SOME_TEST
+from tests.rest.conftest import JSON, body, url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("email", "path"),
+    [
+        (PARTNER, url("counterparts", COUNTERPART_ONE)),
+        (ENTITY_USER, url("counterparts", COUNTERPART_ONE)),
+        (SOME_TEST, url("accounts", "A-154321")),
+        (SOME_TEST, url("account_users", SOME_TEST)),
+        (SOME_TEST, url("properties", "1")),
+    ],
+)
+def test_get_costs_at_most_two_queries(
+    token_for, django_assert_max_num_queries, email: str, path: str
+) -> None:
+    client = Client()
+    headers = {"Authorization": f"Bearer {token_for(email)}", "X-Monite-Entity-Id": ENTITY_ONE}
+    client.put(path, body({"a": 1, "b": [1, 2]}), content_type=JSON, headers=headers)
+    assert client.get(path, headers=headers).status_code == 200  # warms the ContentType cache
+    with django_assert_max_num_queries(2):
+        response = client.get(path, headers=headers)
+    assert response.json() == {"metadata": {"a": 1, "b": [1, 2]}}
+
+
+def test_a_refused_read_costs_no_more(token_for, django_assert_max_num_queries) -> None:
+    client = Client()
+    headers = {"Authorization": f"Bearer {token_for(SOME_TEST)}"}
+    client.get(url("accounts", "A-154321"), headers=headers)
+    with django_assert_max_num_queries(2):
+        assert client.get(url("accounts", "A-12345"), headers=headers).status_code == 404
+    with django_assert_max_num_queries(0):
+        assert client.get(url("accounts", "A-12345")).status_code == 401
