@@ -49,6 +49,8 @@ from metadata.principals import Principal
 from metadata.rules import MAX_KEY_LENGTH
 from metadata.selectors import content_type_for, find_target, get_document
 
+MSG_OBJECT_GONE = "The object this metadata was linked to no longer exists."
+
 
 class IdentifiedChangeList(ChangeList):
     """A changelist that names every row's linked object with a bounded number of queries."""
@@ -175,7 +177,8 @@ class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
     """A new value for an existing key; the whole document is checked, as every door does."""
 
     principal: Principal
-    target: Target
+    target: Target | None = None  # set by the admin for callers who may change the row
+    editable: bool = False
 
     value = StrictJSONFormField()
 
@@ -183,8 +186,16 @@ class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
         model = Metadata
         fields = ("value",)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.editable and self.target is None:
+            self.fields["value"].disabled = True
+            self.fields["value"].help_text = MSG_OBJECT_GONE
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.target is None:
+            raise forms.ValidationError(MSG_OBJECT_GONE)
         if "value" not in cleaned:
             return cleaned
         current = get_document(target=self.target)
@@ -274,7 +285,11 @@ class MetadataAdmin(IdentifiedRowsAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         attrs: dict[str, Any] = {"principal": self._principal(request)}
         if obj is not None and self.has_change_permission(request, obj):
-            attrs["target"] = self._target(request, obj, Action.WRITE)
+            attrs["editable"] = True
+            try:
+                attrs["target"] = self._target(request, obj, Action.WRITE)
+            except Http404:
+                attrs["target"] = None  # the linked object is gone: nothing to write to
         return type(form.__name__, (form,), attrs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -290,7 +305,7 @@ class MetadataAdmin(IdentifiedRowsAdmin):
         linkable, _ = identify(row)
         linked = linked_object_of(row, linkable)
         if linked is None:
-            raise Http404("The object this metadata was linked to no longer exists.")
+            raise Http404(MSG_OBJECT_GONE)
         return target_of_object(request, linked, action)
 
     # Saving goes through the services.

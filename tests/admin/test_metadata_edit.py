@@ -332,3 +332,85 @@ def test_metadata_rights_do_not_open_the_password_form(lead: Client) -> None:
     user = User.objects.get(email=SOME_TEST)
     assert lead.get(f"/admin/metadata/user/{user.pk}/change/").status_code == 200
     assert lead.get(f"/admin/metadata/user/{user.pk}/password/").status_code == 403
+
+
+# Guards ------------------------------------------------------------------------------------
+
+
+def test_metadata_rights_do_not_let_a_lead_escalate_on_a_user_page(lead: Client) -> None:
+    """The user page saves metadata for a lead; its permission fields stay read-only."""
+    user = User.objects.get(email=SOME_TEST)
+    url = f"/admin/metadata/user/{user.pk}/change/"
+    data = inline_post_data(lead.get(url), add={"k": 1})
+    data.update({"is_superuser": "on", "is_staff": "on", "email": "evil@example.com"})
+    assert lead.post(url, data).status_code == 302
+    user.refresh_from_db()
+    assert (user.is_superuser, user.is_staff, user.email) == (False, False, SOME_TEST)
+    assert Metadata.objects.get(object_id=str(user.pk), key="k").value == 1
+
+
+def test_metadata_rights_do_not_change_an_accounts_properties(lead: Client) -> None:
+    account = Account.objects.get(number="A-154321")
+    url = f"/admin/metadata/account/{account.pk}/change/"
+    data = inline_post_data(lead.get(url), add={"k": 1})
+    data.update(
+        {
+            "properties-TOTAL_FORMS": "2",
+            "properties-INITIAL_FORMS": "1",
+            "properties-0-id": "1",
+            "properties-0-account": str(account.pk),
+            "properties-0-address": "Changed",
+            "properties-0-DELETE": "on",
+            "properties-1-account": str(account.pk),
+            "properties-1-address": "New",
+        }
+    )
+    assert lead.post(url, data).status_code == 302
+    assert list(account.properties.values_list("address", flat=True)) == [
+        "1 Demo Street, Springfield"
+    ]
+
+
+def test_a_write_refused_after_the_form_checked_it_shows_why_and_changes_nothing(
+    lead: Client, external_id: Metadata, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another door may fill the document between the form's check and the save."""
+    from django.contrib.admin.models import LogEntry
+
+    from metadata import services
+    from metadata.errors import RuleViolation, Violation
+
+    def full(**kwargs: object) -> None:
+        raise RuleViolation(
+            [Violation(("metadata",), "metadata is 2001 bytes; the limit is 2000", "too_large")]
+        )
+
+    monkeypatch.setattr(services, "set_key", full)
+    before, logs = audit_snapshot(), LogEntry.objects.count()
+    url = change_url(external_id)
+    response = lead.post(url, {"value": '"fits"', "_save": "Save"})
+    assert response.status_code == 302
+    assert response["Location"] == url
+    page = lead.get(url)
+    assert "Nothing was saved: metadata is 2001 bytes; the limit is 2000" in page.content.decode()
+    external_id.refresh_from_db()
+    assert external_id.value == "id_6c8f1262fdbc"
+    assert audit_snapshot() == before
+    assert LogEntry.objects.count() == logs
+
+    response = save_inline(lead, COUNTERPART_PAGE, values={"external_id": "fits"})
+    assert response.status_code == 302
+    assert response["Location"] == COUNTERPART_PAGE
+    assert audit_snapshot() == before
+
+
+def test_a_row_whose_object_was_deleted_can_still_be_viewed(
+    lead: Client, external_id: Metadata
+) -> None:
+    Counterpart.objects.filter(pk=COUNTERPART_ONE).delete()
+    response = lead.get(change_url(external_id))
+    assert response.status_code == 200
+    assert "no longer exists" in response.content.decode()
+    response = lead.post(change_url(external_id), {"value": '"x"', "_save": "Save"})
+    assert response.status_code == 200
+    assert "no longer exists" in " ".join(form_errors(response))

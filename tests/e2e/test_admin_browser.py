@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from metadata import services
 from metadata.linkables import by_name
@@ -52,8 +53,10 @@ pytestmark = [
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code, so Django's async-safety guard is told so.
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM
+    # calls are plain synchronous code, so Django's async-safety guard is told so. While that
+    # loop runs, Django keeps a separate connection for this context: close it before leaving,
+    # or PostgreSQL refuses to drop the test database ("accessed by other users").
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
@@ -64,6 +67,7 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         try:
             yield chromium
         finally:
+            connections.close_all()
             chromium.close()
 
 
