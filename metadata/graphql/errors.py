@@ -56,6 +56,9 @@ CODES: dict[str, KrakenCode] = {
     errors.PreconditionFailed.code: KrakenCode(
         VALIDATION, "KT-CT-8412", "The value has changed since it was read."
     ),
+    errors.InvalidLookup.code: KrakenCode(
+        VALIDATION, "KT-CT-8413", "The lookup's page size or cursor is not valid."
+    ),
     errors.KeyExists.code: KrakenCode(VALIDATION, "KT-CT-8414", "The key already exists."),
     errors.KeyNotFound.code: KrakenCode(NOT_FOUND, "KT-CT-8416", "No metadata for this key."),
     errors.InvalidCredentials.code: KrakenCode(
@@ -81,18 +84,28 @@ def kraken_code(error: GatewayError) -> KrakenCode:
     return INTERNAL_CODE
 
 
-def _violation_field(violation: Violation) -> str:
-    """Key rules point at `input.key`; value, depth and size rules at `input.value`."""
+def _input_path(violation: Violation) -> list[str | int]:
+    """Where a broken rule points, in the field's arguments.
+
+    A write's violations are located in the document (`("metadata", key)`): key rules point
+    at `input.key`; value, depth and size rules at `input.value`. A lookup's are located in
+    its arguments (`("key",)`, `("value", index)`): they point at `key` or `values[index]`.
+    """
+    head, *rest = violation.loc or ("metadata",)
+    if head == "key":
+        return ["key"]
+    if head == "value":
+        return ["values", *rest]
     if violation.type.startswith("value_error.key") or violation.type == "type_error.str":
-        return "key"
-    return "value"
+        return [INPUT, "key"]
+    return [INPUT, "value"]
 
 
 def validation_errors(error: GatewayError) -> list[dict[str, Any]]:
     if isinstance(error, errors.RuleViolation):
-        return [
-            {"message": v.msg, "inputPath": [INPUT, _violation_field(v)]} for v in error.violations
-        ]
+        return [{"message": v.msg, "inputPath": _input_path(v)} for v in error.violations]
+    if isinstance(error, errors.InvalidLookup):
+        return [{"message": error.message, "inputPath": []}]
     field = _INPUT_FIELD_OF_CODE.get(error.code)
     return [{"message": error.message, "inputPath": [INPUT, field] if field else [INPUT]}]
 

@@ -1,4 +1,4 @@
-"""Read fields: `metadata`, `metadataForKey` and `account`.
+"""Read fields: `metadata`, `metadataForKey`, `account` and `metadataLookup` (`lookup`).
 
 Each opens its object for reading through the core (which answers a missing and an
 unreadable object alike, KT-CT-4123) and reads through `metadata.selectors`.
@@ -12,6 +12,7 @@ import graphene
 
 from metadata import selectors
 from metadata.graphql.context import open_target
+from metadata.graphql.lookup import lookup_field
 from metadata.graphql.types import (
     Account,
     Metadata,
@@ -48,6 +49,7 @@ class Query(graphene.ObjectType):
         ),
         description="An account you have access to, with its metadata.",
     )
+    metadata_lookup = lookup_field()
 
     @staticmethod
     def resolve_metadata(

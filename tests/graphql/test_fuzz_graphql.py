@@ -78,6 +78,7 @@ FUZZED_FIELDS = [
     "metadata",
     "metadataForKey",
     "account",
+    "metadataLookup",
     "updateMetadata",
     "createMetadata",
     "deleteMetadata",
