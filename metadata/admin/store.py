@@ -280,8 +280,7 @@ class MetadataAdmin(IdentifiedRowsAdmin):
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> type[forms.ModelForm]:
-        principal_form = MetadataChangeForm if obj is not None else MetadataAddForm
-        kwargs["form"] = principal_form
+        kwargs["form"] = MetadataChangeForm if obj is not None else MetadataAddForm
         form = super().get_form(request, obj, change=change, **kwargs)
         attrs: dict[str, Any] = {"principal": self._principal(request)}
         if obj is not None and self.has_change_permission(request, obj):
