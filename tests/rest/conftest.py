@@ -60,8 +60,12 @@ class Api:
         )
 
 
+ApiFactory = Callable[[str | None], Api]
+TokenFactory = Callable[[str], str]
+
+
 @pytest.fixture
-def api_as(token_for: Callable[[str], str]) -> Callable[[str | None], Api]:
+def api_as(token_for: TokenFactory) -> ApiFactory:
     """`api_as(email)`: a JSON client with that demo user's token (None: no token)."""
 
     def make(email: str | None) -> Api:

@@ -40,7 +40,7 @@ def test_swagger_ui_is_served(db: None) -> None:
     assert b"/v1/schema/" in response.content
 
 
-def test_the_checked_in_schema_is_the_generated_one(tmp_path: Path, served) -> None:
+def test_the_checked_in_schema_is_the_generated_one(tmp_path: Path, served: dict[str, Any]) -> None:
     """Regenerate with `python manage.py spectacular --file docs/openapi.yaml`."""
     generated = tmp_path / "openapi.yaml"
     call_command("spectacular", "--file", str(generated))
@@ -54,7 +54,7 @@ def test_generation_validates_without_a_warning(tmp_path: Path) -> None:
     )
 
 
-def test_one_path_per_registry_collection(served) -> None:
+def test_one_path_per_registry_collection(served: dict[str, Any]) -> None:
     paths = {path for path in served["paths"] if path.endswith("/partner_metadata")}
     expected = {f"/v1/{lk.collection}/{{identifier}}/partner_metadata" for lk in all_linkables()}
     assert paths == expected
@@ -70,7 +70,7 @@ def operations(served: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def test_each_partner_metadata_operation_documents_every_status(served) -> None:
+def test_each_partner_metadata_operation_documents_every_status(served: dict[str, Any]) -> None:
     found = operations(served)
     assert {method for _, method, _ in found} == {"get", "put", "patch"}
     for path, method, operation in found:
@@ -84,7 +84,7 @@ def test_each_partner_metadata_operation_documents_every_status(served) -> None:
             assert ref == f"#/components/schemas/{expected}", (path, method, code)
 
 
-def test_headers_in_both_directions(served) -> None:
+def test_headers_in_both_directions(served: dict[str, Any]) -> None:
     for path, method, operation in operations(served):
         sent = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
         expected = {"X-Monite-Version", "X-Monite-Entity-Id"}
@@ -97,7 +97,7 @@ def test_headers_in_both_directions(served) -> None:
         assert operation["security"] == [{"bearerAuth": []}]
 
 
-def test_identifiers_are_typed_from_the_registry(served) -> None:
+def test_identifiers_are_typed_from_the_registry(served: dict[str, Any]) -> None:
     for linkable in all_linkables():
         item = served["paths"][f"/v1/{linkable.collection}/{{identifier}}/partner_metadata"]
         (identifier,) = [p for p in item["get"]["parameters"] if p["in"] == "path"]
@@ -106,7 +106,7 @@ def test_identifiers_are_typed_from_the_registry(served) -> None:
         assert schema.get("format") == "uuid" if kind == "uuid" else schema["type"] == kind
 
 
-def test_bodies_and_error_schemas(served) -> None:
+def test_bodies_and_error_schemas(served: dict[str, Any]) -> None:
     schemas = served["components"]["schemas"]
     for name in ("PartnerMetadataRequest", "PatchedPartnerMetadataRequest"):
         assert schemas[name]["required"] == ["metadata"]
@@ -118,7 +118,7 @@ def test_bodies_and_error_schemas(served) -> None:
     assert set(schemas["ValidationDetail"]["properties"]) == {"loc", "msg", "type"}
 
 
-def test_one_bearer_jwt_security_scheme(served) -> None:
+def test_one_bearer_jwt_security_scheme(served: dict[str, Any]) -> None:
     assert served["components"]["securitySchemes"] == {
         "bearerAuth": {
             "type": "http",

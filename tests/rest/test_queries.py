@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from tests.conftest import COUNTERPART_ONE, ENTITY_ONE, ENTITY_USER, PARTNER, SOME_TEST
-from tests.rest.conftest import JSON, body, url
+from tests.rest.conftest import JSON, TokenFactory, body, url
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_get_costs_at_most_two_queries(
-    token_for, django_assert_max_num_queries, email: str, path: str
+    token_for: TokenFactory, django_assert_max_num_queries: Any, email: str, path: str
 ) -> None:
     client = Client()
     headers = {"Authorization": f"Bearer {token_for(email)}", "X-Monite-Entity-Id": ENTITY_ONE}
@@ -33,7 +35,9 @@ def test_get_costs_at_most_two_queries(
     assert response.json() == {"metadata": {"a": 1, "b": [1, 2]}}
 
 
-def test_a_refused_read_costs_no_more(token_for, django_assert_max_num_queries) -> None:
+def test_a_refused_read_costs_no_more(
+    token_for: TokenFactory, django_assert_max_num_queries: Any
+) -> None:
     client = Client()
     headers = {"Authorization": f"Bearer {token_for(SOME_TEST)}"}
     client.get(url("accounts", "A-154321"), headers=headers)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import COUNTERPART_ONE, ENTITY_ONE, ENTITY_USER, PARTNER
+from tests.rest.conftest import TokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ SEED_DOCUMENT = {"external_id": "id_6c8f1262fdbc", "comment": ""}
 
 
 @pytest.mark.parametrize("email", [PARTNER, ENTITY_USER])
-def test_set_get_and_delete_as_the_seed_shows(token_for, email: str) -> None:
+def test_set_get_and_delete_as_the_seed_shows(token_for: TokenFactory, email: str) -> None:
     client = Client()
     headers = {"X-Monite-Entity-Id": ENTITY_ONE, "Authorization": token_for(email)}
 
