@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     Exists,
     Expression,
@@ -30,11 +30,12 @@ from django.db.models import (
 from django.db.models.functions import MD5, Cast, Replace
 
 from metadata import rules
+from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.linkables import Linkable, Target
-from metadata.models import Metadata
+from metadata.models import Metadata, User
 from metadata.permissions import Action, metadata_permission
-from metadata.principals import Principal, flag_annotations, flags_from_row, reach_condition
+from metadata.principals import Flags, Principal, flag_annotations, reach_condition
 from metadata.rules import Document
 
 LOOKUP_MAX_LIMIT = 100
@@ -47,32 +48,80 @@ def content_type_for(linkable: Linkable) -> ContentType:
     return ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
 
 
-def find_target(*, linkable: Linkable, identifier: str, principal: Principal) -> Target | None:
-    """The object an identifier names, or None when it is malformed or names nothing."""
-    try:
-        key = linkable.parse_identifier(identifier)
-    except (TypeError, ValueError):
-        return None
+# Stand-ins while a target query is compiled; none can name a real object or user.
+_SENTINEL_USER = uuid.UUID("00000000-0000-4000-8000-00005e471ae1")
+_SENTINEL_KEYS = {
+    "uuid": uuid.UUID("00000000-0000-4000-8000-00005e471ae2"),
+    "integer": 9_223_372_036_854_775_001,
+    "string": "\x00sentinel\x00",
+}
+_compiled_targets: dict[tuple[str, bool, str], CompiledQuery] = {}
+
+
+def _target_query(linkable: Linkable, key: Any, user_id: Any, with_flags: bool) -> Any:
+    """The object with the caller's reach, and the caller's flags when not yet known."""
     model = linkable.model
     reach = model.objects.filter(pk=OuterRef("pk")).filter(
-        reach_condition(linkable.reach, principal.user_id)
+        reach_condition(linkable.reach, user_id)
     )
     rows = model.objects.filter(**{linkable.identifier_field: key}).annotate(
         target_reachable=Exists(reach)
     )
-    if not principal.flags_loaded:
-        rows = rows.annotate(**flag_annotations(principal.user_id))
-    row = rows.first()
-    if row is None:
+    if with_flags:
+        rows = rows.annotate(**flag_annotations(user_id))
+    fields = ["pk", linkable.entity_field or "pk", "target_reachable"]
+    if with_flags:
+        fields += ["principal_is_active", "principal_can_mutate_any", "principal_can_view_any"]
+    return rows.order_by().values_list(*fields)[:1]
+
+
+def _compiled_target_query(linkable: Linkable, with_flags: bool) -> CompiledQuery:
+    alias = router.db_for_read(linkable.model)
+    cache_key = (linkable.name, with_flags, connections[alias].vendor)
+    if cache_key not in _compiled_targets:
+        meta = linkable.model._meta
+        key_field = meta.pk if linkable.identifier_field == "pk" else meta.get_field(
+            linkable.identifier_field
+        )
+        _compiled_targets[cache_key] = compile_query(
+            lambda key, user_id: _target_query(linkable, key, user_id, with_flags),
+            {
+                "key": Placeholder(_SENTINEL_KEYS[linkable.identifier_kind], key_field),
+                "user_id": Placeholder(_SENTINEL_USER, User._meta.pk),
+            },
+            alias,
+        )
+    return _compiled_targets[cache_key]
+
+
+def find_target(*, linkable: Linkable, identifier: str, principal: Principal) -> Target | None:
+    """The object an identifier names, or None when it is malformed or names nothing.
+
+    One query, compiled once per type: the object, whether the principal reaches it, and
+    (when not known yet) the principal's own flags.
+    """
+    try:
+        key = linkable.parse_identifier(identifier)
+    except (TypeError, ValueError):
         return None
-    if not principal.flags_loaded:
-        principal.prime(flags_from_row(row))
+    with_flags = not principal.flags_loaded
+    rows = _compiled_target_query(linkable, with_flags).rows(key=key, user_id=principal.user_id)
+    if not rows:
+        return None
+    pk, entity_id, reachable, *flags = rows[0]
+    meta = linkable.model._meta
+    if with_flags:
+        principal.prime(
+            Flags(is_active=bool(flags[0]), can_mutate_any=bool(flags[1]),
+                  can_view_any=bool(flags[2]))
+        )
+    pk = meta.pk.to_python(pk)
     return Target(
         linkable=linkable,
-        pk=row.pk,
-        identifier=linkable.identifier_of(row),
-        entity_id=getattr(row, linkable.entity_field) if linkable.entity_field else None,
-        reachable=bool(row.target_reachable),
+        pk=pk,
+        identifier=str(pk) if linkable.identifier_field == "pk" else str(key),
+        entity_id=uuid.UUID(str(entity_id)) if linkable.entity_field else None,
+        reachable=bool(reachable),
     )
 
 
@@ -113,9 +162,36 @@ def rows_of(target: Target) -> Any:
     )
 
 
+def _document_query(content_type_id: int, object_id: str) -> Any:
+    return (
+        Metadata.objects.filter(content_type_id=content_type_id, object_id=object_id)
+        .order_by("key")
+        .values_list("key", "value")
+    )
+
+
+_compiled_documents: dict[str, CompiledQuery] = {}
+
+
 def get_document(*, target: Target) -> Document:
-    """The whole document, keys in order."""
-    return dict(rows_of(target).order_by("key").values_list("key", "value"))
+    """The whole document, keys in order (one query, compiled once)."""
+    alias = router.db_for_read(Metadata)
+    vendor = connections[alias].vendor
+    if vendor not in _compiled_documents:
+        meta = Metadata._meta
+        _compiled_documents[vendor] = compile_query(
+            _document_query,
+            {
+                "content_type_id": Placeholder(-1, meta.get_field("content_type").target_field),
+                "object_id": Placeholder("\x00sentinel\x00", meta.get_field("object_id")),
+            },
+            alias,
+        )
+    rows = _compiled_documents[vendor].rows(
+        content_type_id=content_type_for(target.linkable).pk, object_id=target.object_id
+    )
+    decode = Metadata._meta.get_field("value").from_db_value
+    return {key: decode(value, None, connections[alias]) for key, value in rows}
 
 
 def get_value(*, target: Target, key: str) -> Any:
