@@ -10,8 +10,9 @@ writes through `selectors`/`services`. Rules, permissions and error wording live
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +50,13 @@ class PartnerMetadataView(GatewayAPIView):
     http_method_names = ("get", "put", "patch", "head")
     schema = PartnerMetadataSchema()
 
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """Mount for one registry entry; refusing at start-up a route that names none."""
+        if not isinstance(initkwargs.get("linkable"), Linkable):
+            raise ImproperlyConfigured("PartnerMetadataView.as_view() needs linkable=<Linkable>.")
+        return super().as_view(**initkwargs)
+
     def get(self, request: Request, identifier: str) -> Response:
         target = self.open(request, identifier, Action.READ)
         return self.answer(selectors.get_document(target=target))
@@ -76,10 +84,9 @@ class PartnerMetadataView(GatewayAPIView):
     # Translation helpers.
 
     def open(self, request: Request, identifier: str, action: Action) -> Target:
-        assert self.linkable is not None, "mounted without a linkable"
         return selectors.open_target(
             principal=request.user,
-            linkable=self.linkable,
+            linkable=cast(Linkable, self.linkable),  # checked by as_view
             identifier=identifier,
             action=action,
             entity_scope=headers.entity_scope(request),

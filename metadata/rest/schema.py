@@ -63,7 +63,10 @@ def error(description: str) -> OpenApiResponse:
 
 
 ERRORS: dict[int, OpenApiResponse] = {
-    400: error("The body is not JSON (NaN and Infinity included) or is empty."),
+    400: error(
+        "The body is not JSON (NaN and Infinity included), not UTF-8, or empty (a body is read "
+        "only when sent with Content-Length)."
+    ),
     401: error("No credentials, or a bad or expired token (or an inactive user)."),
     403: error("The object's metadata is readable by the caller but not changeable."),
     404: error(
@@ -77,9 +80,10 @@ ERRORS: dict[int, OpenApiResponse] = {
     422: OpenApiResponse(
         ValidationErrorResponseSerializer,
         description=(
-            'The body is not {"metadata": {...}}, or the document breaks a rule: '
-            f"over {rules.MAX_DOCUMENT_BYTES} bytes, a bad key, nested over "
-            f"{rules.MAX_DEPTH} levels, not an object. `detail` says which and by how much."
+            'The body is not exactly {"metadata": {...}} (the member missing, another member '
+            "beside it, or a body that is not an object), or the document breaks a rule: over "
+            f"{rules.MAX_DOCUMENT_BYTES} bytes, a bad key, nested over {rules.MAX_DEPTH} levels, "
+            'not an object. `detail` says where (loc, from "body"), which rule and by how much.'
         ),
     ),
 }

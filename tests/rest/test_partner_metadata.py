@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from metadata import rules
 from metadata.linkables import all_linkables
 from metadata.models import Door, MetadataChange
+from metadata.rest.partner_metadata import PartnerMetadataView
 from tests.conftest import COUNTERPART_ONE, ENTITY_ONE, PARTNER, SOME_TEST
 from tests.rest.conftest import JSON, ApiFactory, TokenFactory, assert_error, body, store_state, url
 
@@ -262,3 +264,8 @@ class TestAuthorizationForms:
             CP, body({"b": 2}), content_type=JSON, headers={"Authorization": token_for(PARTNER)}
         )
         assert patch.json() == {"metadata": {"a": 1, "b": 2}}
+
+
+def test_a_route_without_a_registry_entry_is_refused_at_start_up() -> None:
+    with pytest.raises(ImproperlyConfigured):
+        PartnerMetadataView.as_view()
