@@ -7,4 +7,9 @@ class MetadataConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from metadata import checks  # noqa: F401 - registers the system checks
+        from metadata import (
+            checks,  # noqa: F401 - registers the system checks
+            signals,
+        )
+
+        signals.connect()

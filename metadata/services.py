@@ -19,7 +19,7 @@ from django.db import transaction
 
 from metadata import rules
 from metadata.errors import KeyExists, NotFound, PreconditionFailed
-from metadata.linkables import Target
+from metadata.linkables import Linkable, Target
 from metadata.models import Door, Metadata, MetadataChange
 from metadata.rules import Document, canonical_json
 from metadata.selectors import content_type_for, rows_of
@@ -191,3 +191,13 @@ def _store(target: Target, current: Document, new: Document, context: WriteConte
         ]
     )
     events.record_change(target=target, before=current, after=new, keys=changed, context=context)
+
+
+def forget_object(*, linkable: Linkable, pk: Any) -> int:
+    """Delete the rows of an object that is being deleted, so none outlives it.
+
+    Its audit trail stays: history of what a deleted object carried is still support's to read.
+    """
+    content_type = content_type_for(linkable)
+    deleted, _ = Metadata.objects.filter(content_type=content_type, object_id=str(pk)).delete()
+    return deleted

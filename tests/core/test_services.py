@@ -176,3 +176,16 @@ def test_write_queries_do_not_grow_with_the_document(
             )
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_deleting_an_object_deletes_its_metadata_but_keeps_its_history(
+    target: Target, context: services.WriteContext
+) -> None:
+    from metadata.models import Counterpart
+
+    services.replace_document(target=target, document={"a": 1, "b": 2}, context=context)
+    other = Counterpart.objects.exclude(pk=target.pk).first()
+    assert other is not None
+    Counterpart.objects.filter(pk=target.pk).delete()
+    assert Metadata.objects.count() == 0
+    assert MetadataChange.objects.filter(object_id=target.object_id).count() == 2
