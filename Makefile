@@ -37,6 +37,18 @@ serve: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench: issue 7's benchmark over PostgreSQL (DATABASE_URL, default a database of its own,
+## metadata_bench, rebuilt each run) with wrk; writes bench/results.json and bench/results.png.
+## BENCH_CONNECTIONS, BENCH_DURATION, BENCH_RUNS, BENCH_WORKERS, BENCH_SIZES override defaults.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python -m bench.run
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -206,6 +206,9 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# `make bench` only: routes the benchmark's floor view (bench/floor.py) under /bench/.
+BENCHMARK_FLOOR = env_bool("BENCHMARK_FLOOR", False)
+
 # Prometheus metrics at /metrics, to these networks only.
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128")
 

@@ -1,0 +1,88 @@
+-- One door, one request shape per wrk run (bench/run.py starts wrk with this script).
+--
+--   wrk -s bench/lua/door.lua URL -- MODE PATH TOKEN IDENTIFIER NONCE
+--
+-- MODE: get | put | patch | gql_query | gql_update. Writes change the key "seq" on every
+-- request ("<nonce>-<thread>-<counter>"), so each one is a real change, never a no-op.
+-- Every answer is checked: a status other than 200, or a GraphQL answer with "errors",
+-- counts as bad. done() prints one JSON line that bench/run.py reads.
+
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+local mode, path, identifier, nonce
+local counter = 0
+local prefix, suffix, static_request
+
+-- The ten keys of the benchmark's document: "seq" changes, the rest stay as they are.
+local document_prefix = '{"metadata":{"external_id":"id_6c8f1262fdbc","comment":"benchmark",'
+  .. '"country":"DE","currency":"EUR","tier":"gold","owner":"partner",'
+  .. '"tags":["a","b"],"limits":{"daily":100,"monthly":3000},"active":true,"seq":"'
+
+function init(args)
+  mode, path = args[1], args[2]
+  identifier, nonce = args[4], args[5] or "0"
+  wrk.headers["Authorization"] = "Bearer " .. args[3]
+  local tag = nonce .. "-" .. tostring(id) .. "-"
+  if mode == "get" then
+    static_request = wrk.format("GET", path)
+  elseif mode == "gql_query" then
+    wrk.headers["Content-Type"] = "application/json"
+    static_request = wrk.format("POST", path, nil,
+      '{"query":"{ metadata(linkedObjectType: COUNTERPART, identifier: \\"' .. identifier
+      .. '\\") { key value } }"}')
+  elseif mode == "put" then
+    wrk.headers["Content-Type"] = "application/json"
+    prefix, suffix = document_prefix .. tag, '"}}'
+  elseif mode == "patch" then
+    wrk.headers["Content-Type"] = "application/json"
+    prefix, suffix = '{"metadata":{"seq":"' .. tag, '"}}'
+  elseif mode == "gql_update" then
+    wrk.headers["Content-Type"] = "application/json"
+    prefix = '{"query":"mutation Update($input: MetadataInput!) '
+      .. '{ updateMetadata(input: $input) { metadata { key value } } }",'
+      .. '"variables":{"input":{"linkedObjectType":"COUNTERPART","identifier":"'
+      .. identifier .. '","key":"seq","value":"\\"' .. tag
+    suffix = '\\""}}}'
+  else
+    error("unknown mode " .. tostring(mode))
+  end
+end
+
+function request()
+  if static_request then
+    return static_request
+  end
+  counter = counter + 1
+  local method = (mode == "put" and "PUT") or (mode == "patch" and "PATCH") or "POST"
+  return wrk.format(method, path, nil, prefix .. counter .. suffix)
+end
+
+bad = 0 -- global: done() reads it from each thread
+
+function response(status, headers, body)
+  if status ~= 200 then
+    bad = bad + 1
+  elseif (mode == "gql_query" or mode == "gql_update") and body:find('"errors"', 1, true) then
+    bad = bad + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_bad = 0
+  for _, thread in ipairs(threads) do
+    total_bad = total_bad + (thread:get("bad") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"bad":%d,"connect_errors":%d,"read_errors":%d,'
+      .. '"write_errors":%d,"status_errors":%d,"timeouts":%d,'
+      .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+    summary.requests, summary.duration, total_bad, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end

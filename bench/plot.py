@@ -1,0 +1,72 @@
+"""bench/results.png: throughput per door with the floor marked, and the size sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+COLOURS = {"floor": "#7f7f7f", "REST": "#2ca02c", "GraphQL": "#1f77b4"}
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    doors = results["door_list"]
+    floor = results["doors"]["floor_get"]["rps"]
+    labels = [d["label"].replace("GraphQL ", "GraphQL\n") for d in doors]
+    values = [results["doors"][d["key"]]["rps"] for d in doors]
+    colours = [
+        COLOURS["floor" if d["key"] == "floor_get" else d["label"].split()[0]] for d in doors
+    ]
+
+    figure, (bars, sweep) = plt.subplots(
+        1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]}
+    )
+    drawn = bars.bar(range(len(values)), values, color=colours)
+    bars.axhline(floor, color="black", linestyle="--", linewidth=1)
+    bars.text(len(values) - 0.5, floor, " floor", va="bottom", ha="right", fontsize=9)
+    for index, door in enumerate(doors):
+        if door["target"]:
+            y = door["target"] * floor
+            bars.plot([index - 0.4, index + 0.4], [y, y], color="red", linewidth=2)
+    for rect, value in zip(drawn, values, strict=True):
+        bars.text(
+            rect.get_x() + rect.get_width() / 2,
+            value,
+            f"{value:.0f}\n{value / floor:.2f}x",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    bars.set_xticks(range(len(values)), labels, fontsize=8)
+    bars.set_ylabel("requests/s (median of runs)")
+    bars.set_ylim(0, max(values) * 1.2)
+    cfg = results["config"]
+    bars.set_title(
+        f"Throughput at {results['table_rows']:,} rows; red: target "
+        f"({cfg['workers']} workers, {cfg['connections']} connections)",
+        fontsize=10,
+    )
+
+    sizes = results["sizes"]
+    for data in results["sweep"].values():
+        sweep.plot(sizes, [data["p50_ms"][str(s)] for s in sizes], marker="o", label=data["label"])
+    sweep.set_xscale("log")
+    sweep.set_xlabel("metadata rows")
+    sweep.set_ylabel("p50 latency, ms")
+    sweep.set_ylim(bottom=0)
+    sweep.set_title("Size sweep", fontsize=10)
+    sweep.legend(fontsize=8)
+    machine = results["machine"]
+    figure.suptitle(
+        f"metadata gateway: {machine['cores']} cores, {machine['cpu']}, "
+        f"Python {machine['python']}, {machine['postgresql'].split(' on ')[0]}, "
+        f"{machine['date'][:10]}",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,471 @@
+"""`make bench` (issue 7): every door's throughput and latency against a floor.
+
+    .venv/bin/python -m bench.run [--connections 16] [--duration 8] [--runs 3] ...
+
+1. Rebuilds a PostgreSQL database of its own (DATABASE_URL, default
+   postgres://postgres@127.0.0.1:5432/metadata_bench), migrates it, loads the demo data.
+2. Starts gunicorn (metadata_gateway/gunicorn.py, WEB_CONCURRENCY workers, --preload,
+   DEBUG off, throttling effectively off, no worker recycling, the floor routed).
+3. Drives it with wrk from a separate process (bench/lua/door.lua): for each table size
+   (10^3, 10^5, 10^6 metadata rows, made by SQL), REST GET, updateMetadata and the REST lookup
+   (when the route exists); at the largest size every door, and the floor. Median of N runs.
+4. Measures the workers' RSS before and after 20,000 REST GETs.
+5. Prints the tables and writes bench/results.json and bench/results.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from bench import database
+from bench.load import Load, Measure, wrk_version
+from bench.server import PROJECT_DIR, Gunicorn, rss_kib
+
+BENCH_DIR = PROJECT_DIR / "bench"
+IDENTIFIER = "3a9c5e1e-0000-4000-8000-000000000011"  # counterpart of Entity One (demo data)
+PARTNER_EMAIL = "partner@example.com"
+EXTERNAL_ID = "id_6c8f1262fdbc"
+DOCUMENT = {
+    "external_id": EXTERNAL_ID,
+    "comment": "benchmark",
+    "country": "DE",
+    "currency": "EUR",
+    "tier": "gold",
+    "owner": "partner",
+    "tags": ["a", "b"],
+    "limits": {"daily": 100, "monthly": 3000},
+    "active": True,
+    "seq": "seed",
+}
+GRAPHQL_QUERY = (
+    f'{{ metadata(linkedObjectType: COUNTERPART, identifier: "{IDENTIFIER}") {{ key value }} }}'
+)
+GRAPHQL_UPDATE = (
+    "mutation Update($input: MetadataInput!) "
+    "{ updateMetadata(input: $input) { metadata { key value } } }"
+)
+
+
+@dataclass(frozen=True)
+class Door:
+    key: str
+    label: str
+    mode: str
+    path: str
+    target: float | None = None  # throughput as a fraction of the floor's, at least
+
+
+REST_PATH = f"/v1/counterparts/{IDENTIFIER}/partner_metadata"
+FLOOR_PATH = f"/bench/floor/counterparts/{IDENTIFIER}/partner_metadata"
+FLOOR = Door("floor_get", "floor GET", "get", FLOOR_PATH)
+DOORS = (
+    FLOOR,
+    Door("rest_get", "REST GET", "get", REST_PATH, 0.75),
+    Door("rest_put", "REST PUT", "put", REST_PATH, 0.6),
+    Door("rest_patch", "REST PATCH", "patch", REST_PATH, 0.6),
+    Door("graphql_metadata", "GraphQL metadata", "gql_query", "/v1/graphql/", 0.6),
+    Door("graphql_update", "GraphQL updateMetadata", "gql_update", "/v1/graphql/", 0.6),
+)
+LOOKUP = Door(
+    "rest_lookup",
+    "REST lookup",
+    "get",
+    "/v1/counterparts/partner_metadata?key=external_id&value=" + quote(json.dumps(EXTERNAL_ID)),
+)
+SWEEP_KEYS = ("rest_get", "graphql_update", "rest_lookup")
+SWEEP_TARGETS = {"rest_get": 1.25, "rest_lookup": 1.5}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def options(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options; each also from the environment (BENCH_*), for `make bench`."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description="make bench")
+    env = os.environ.get
+    parser.add_argument("--connections", type=int, default=int(env("BENCH_CONNECTIONS", 16)))
+    parser.add_argument("--duration", type=float, default=float(env("BENCH_DURATION", 8)))
+    parser.add_argument("--runs", type=int, default=int(env("BENCH_RUNS", 3)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(env("BENCH_THREADS", 1)),
+        help="wrk threads (1 leaves the cores to the server)",
+    )
+    parser.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", 4)))
+    parser.add_argument(
+        "--sizes",
+        default=env("BENCH_SIZES", "1000,100000,1000000"),
+        help="metadata table sizes of the sweep, comma-separated",
+    )
+    parser.add_argument(
+        "--memory-requests", type=int, default=int(env("BENCH_MEMORY_REQUESTS", 20000))
+    )
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds per door, unrecorded")
+    parser.add_argument("--output", default=str(BENCH_DIR / "results.json"))
+    parser.add_argument("--plot", default=str(BENCH_DIR / "results.png"))
+    args = parser.parse_args(argv)
+    args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    return args
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of the server and of this process (the same JWT key for both)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "metadata_gateway.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as behind a TLS proxy
+        "REQUEST_LOG": "false",
+        "THROTTLE_USER_RATE": "100000000/min",
+        "THROTTLE_ANONYMOUS_RATE": "100000000/min",
+        "BENCHMARK_FLOOR": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def prepare_database(database_url: str) -> tuple[str, int]:
+    """Rebuild, migrate, load the demo data; the partner's token and the content type id."""
+    database.recreate(database_url)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.contrib.contenttypes.models import ContentType
+
+    from metadata.models import Counterpart, User
+    from metadata.tokens import access_token_for
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("loaddata", str(PROJECT_DIR / "fixtures" / "demo.json"), verbosity=0)
+    token = str(access_token_for(User.objects.get(email=PARTNER_EMAIL)))
+    content_type_id = ContentType.objects.get_for_model(Counterpart).id
+    from django.db import connections
+
+    connections.close_all()
+    return token, content_type_id
+
+
+def preflight(base: str, token: str) -> dict[str, str]:
+    """Each door answers correctly once, before any load (and the document is seeded).
+
+    Returns the doors that do not exist (the lookup route may not be built yet), with why.
+    """
+    auth = {"Authorization": f"Bearer {token}"}
+    put = requests.put(base + REST_PATH, json={"metadata": DOCUMENT}, headers=auth, timeout=10)
+    assert put.status_code == 200 and put.json()["metadata"] == DOCUMENT, put.text
+    checks: dict[str, Callable[[], requests.Response]] = {
+        "floor_get": lambda: requests.get(base + FLOOR.path, headers=auth, timeout=10),
+        "rest_get": lambda: requests.get(base + REST_PATH, headers=auth, timeout=10),
+        "rest_patch": lambda: requests.patch(
+            base + REST_PATH, json={"metadata": {"seq": "preflight"}}, headers=auth, timeout=10
+        ),
+        "graphql_metadata": lambda: requests.post(
+            base + "/v1/graphql/", json={"query": GRAPHQL_QUERY}, headers=auth, timeout=10
+        ),
+        "graphql_update": lambda: requests.post(
+            base + "/v1/graphql/",
+            json={
+                "query": GRAPHQL_UPDATE,
+                "variables": {
+                    "input": {
+                        "linkedObjectType": "COUNTERPART",
+                        "identifier": IDENTIFIER,
+                        "key": "seq",
+                        "value": json.dumps("preflight-2"),
+                    }
+                },
+            },
+            headers=auth,
+            timeout=10,
+        ),
+    }
+    for key, send in checks.items():
+        answer = send()
+        body = answer.json()
+        assert answer.status_code == 200 and "errors" not in body, f"{key}: {answer.text}"
+    floor = requests.get(base + FLOOR.path, headers=auth, timeout=10).json()
+    rest = requests.get(base + REST_PATH, headers=auth, timeout=10).json()
+    assert floor == rest and len(rest["metadata"]) == len(DOCUMENT), (floor, rest)
+    missing = {}
+    lookup = requests.get(base + LOOKUP.path, headers=auth, timeout=10)
+    try:
+        found = lookup.status_code == 200 and lookup.json()["data"][0]["id"] == IDENTIFIER
+    except (ValueError, KeyError, IndexError, TypeError):
+        found = False
+    if not found:
+        missing["rest_lookup"] = f"GET {LOOKUP.path} answered {lookup.status_code}"
+    return missing
+
+
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine skews every number."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def machine_info(database_url: str) -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import django
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": database.server_version(database_url),
+        "kernel": platform.release(),
+        "load_generator": wrk_version(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def measure_memory(server: Gunicorn, load: Load, requests_count: int, rps: float) -> dict[str, Any]:
+    """Each worker's RSS before and after at least `requests_count` REST GETs.
+
+    wrk runs for a time, not a count: runs long enough for the count at the throughput
+    measured (`rps`), and again for what is missing. No worker may be replaced meanwhile
+    (gunicorn runs with max_requests 0).
+    """
+    before_pids = server.worker_pids()
+    before = {pid: rss_kib(pid) for pid in before_pids}
+    done, bad = 0, 0
+    while done < requests_count:
+        seconds = max(1.0, (requests_count - done) / max(rps, 1.0) * 1.1)
+        run = load.run("get", REST_PATH, seconds=seconds)
+        done, bad = done + run.requests, bad + run.bad + run.socket_errors
+        rps = run.rps or rps
+    after_pids = server.worker_pids()
+    if after_pids != before_pids:
+        raise RuntimeError(f"workers changed during the memory run: {before_pids} -> {after_pids}")
+    after = {pid: rss_kib(pid) for pid in after_pids}
+    workers = [
+        {
+            "pid": pid,
+            "rss_before_kib": before[pid],
+            "rss_after_kib": after[pid],
+            "change_pct": round(100 * (after[pid] - before[pid]) / before[pid], 2),
+        }
+        for pid in before_pids
+    ]
+    total_before, total_after = sum(before.values()), sum(after.values())
+    return {
+        "requests": done,
+        "bad_answers": bad,
+        "workers": workers,
+        "total_before_kib": total_before,
+        "total_after_kib": total_after,
+        "total_change_pct": round(100 * (total_after - total_before) / total_before, 2),
+        "max_worker_change_pct": max(abs(w["change_pct"]) for w in workers),
+        "target_pct": 5.0,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def format_tables(results: dict[str, Any]) -> str:
+    cfg = results["config"]
+    floor_rps = results["doors"]["floor_get"]["rps"]
+    lines = [
+        f"Throughput at {results['table_rows']:,} metadata rows: {cfg['workers']} gunicorn "
+        f"workers, wrk {cfg['connections']} connections x {cfg['duration_s']:g} s, "
+        f"median of {cfg['runs']} runs",
+        "",
+        f"{'door':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}  target",
+    ]
+    for door in results["door_list"]:
+        row = results["doors"][door["key"]]
+        ratio = row["rps"] / floor_rps
+        target = door["target"]
+        goal = f">= {target:g}x {verdict(ratio >= target)}" if target else ""
+        lines.append(
+            f"{door['label']:<24}{row['rps']:>9.1f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{ratio:>9.2f}  {goal}".rstrip()
+        )
+    for key, why in results["skipped"].items():
+        lines.append(f"{key:<24}skipped: {why}")
+    sizes = results["sizes"]
+    lines += ["", "Size sweep, p50 ms (median of runs)", ""]
+    columns = "".join(f"{size:>12,}" for size in sizes)
+    lines.append(f"{'door':<24}{columns}{'largest/smallest':>18}  target")
+    for key, sweep in results["sweep"].items():
+        cells = "".join(f"{sweep['p50_ms'][str(size)]:>12.2f}" for size in sizes)
+        ratio = sweep["ratio"]
+        target = SWEEP_TARGETS.get(key)
+        goal = f"<= {target:g}x {verdict(ratio <= target)}" if target else ""
+        lines.append(f"{sweep['label']:<24}{cells}{ratio:>17.2f}x  {goal}".rstrip())
+    memory = results.get("memory")
+    if memory:
+        lines += [
+            "",
+            f"Worker RSS before and after {memory['requests']:,} REST GETs (no recycling)",
+            "",
+            f"{'worker pid':<12}{'before MiB':>12}{'after MiB':>12}{'change':>10}",
+        ]
+        for worker in memory["workers"]:
+            lines.append(
+                f"{worker['pid']:<12}{worker['rss_before_kib'] / 1024:>12.1f}"
+                f"{worker['rss_after_kib'] / 1024:>12.1f}{worker['change_pct']:>9.2f}%"
+            )
+        lines.append(
+            f"{'all':<12}{memory['total_before_kib'] / 1024:>12.1f}"
+            f"{memory['total_after_kib'] / 1024:>12.1f}{memory['total_change_pct']:>9.2f}%"
+            f"  target within 5% per worker: {verdict(memory['max_worker_change_pct'] <= 5)}"
+        )
+    machine = results["machine"]
+    lines += [
+        "",
+        f"Machine: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}, "
+        f"Django {machine['django']}, {machine['postgresql'].split(' on ')[0]}; "
+        f"{machine['load_generator']}; {machine['date']}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options(argv)
+    started = time.monotonic()
+    database_url = os.environ.get("DATABASE_URL") or database.DEFAULT_URL
+    env = server_env(database_url)
+    os.environ.update(env)
+    os.chdir(PROJECT_DIR)
+
+    def stop_on_signal(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+
+    load_before = load_average()
+    log(f"== database {database.split_url(database_url)[1]}: rebuild, migrate, demo data")
+    token, content_type_id = prepare_database(database_url)
+    sizes = args.sizes
+    rows = database.fill_to(database_url, rows=sizes[0], content_type_id=content_type_id)
+    log(f"   {rows:,} metadata rows ({time.monotonic() - started:.0f} s)")
+
+    server = Gunicorn(env=env, workers=args.workers)
+    results: dict[str, Any] = {
+        "config": {
+            "workers": args.workers,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "duration_s": args.duration,
+            "runs": args.runs,
+            "sizes": sizes,
+            "database": database.split_url(database_url)[1],
+            "object": f"counterparts/{IDENTIFIER}",
+            "document_keys": len(DOCUMENT),
+        },
+        "sizes": sizes,
+        "table_rows": sizes[-1],
+    }
+    try:
+        server.start()
+        log(f"== gunicorn on {server.url}, workers {server.worker_pids()}")
+        missing = preflight(server.url, token)
+        doors = [*DOORS, *([] if "rest_lookup" in missing else [LOOKUP])]
+        results["skipped"] = missing
+        for key, why in missing.items():
+            log(f"   {key} skipped: {why}")
+        load = Load(
+            base_url=server.url,
+            token=token,
+            identifier=IDENTIFIER,
+            connections=args.connections,
+            threads=args.threads,
+            duration=args.duration,
+        )
+        if args.warmup > 0:
+            for door in doors:
+                load.run(door.mode, door.path, seconds=args.warmup)
+
+        sweep: dict[str, dict[int, Measure]] = {}
+        table: dict[str, Measure] = {}
+        for index, size in enumerate(sizes):
+            if index:
+                rows = database.fill_to(database_url, rows=size, content_type_id=content_type_id)
+            largest = index == len(sizes) - 1
+            measured = doors if largest else [d for d in doors if d.key in SWEEP_KEYS]
+            log(f"== {rows:,} metadata rows: {', '.join(d.label for d in measured)}")
+            for door in measured:
+                result = load.measure(door.mode, door.path, args.runs)
+                log(
+                    f"   {door.label:<24}{result.rps:>9.1f} req/s  p50 {result.p50_ms:.2f} ms  "
+                    f"p99 {result.p99_ms:.2f} ms"
+                    + (f"  BAD ANSWERS: {result.bad}" if result.bad else "")
+                )
+                if door.key in SWEEP_KEYS:
+                    sweep.setdefault(door.key, {})[size] = result
+                if largest:
+                    table[door.key] = result
+            results.setdefault("rows_counted", {})[str(size)] = rows
+
+        if args.memory_requests > 0:
+            log(f"== memory: {args.memory_requests:,} REST GETs")
+            results["memory"] = measure_memory(
+                server, load, args.memory_requests, table["rest_get"].rps
+            )
+    finally:
+        server.stop()
+
+    labels = {door.key: door.label for door in (*DOORS, LOOKUP)}
+    results["door_list"] = [{"key": d.key, "label": d.label, "target": d.target} for d in doors]
+    results["doors"] = {key: measure.to_json() for key, measure in table.items()}
+    floor_rps = table["floor_get"].rps
+    for row in results["doors"].values():
+        row["ratio_to_floor"] = round(row["rps"] / floor_rps, 3)
+    results["sweep"] = {}
+    for key, by_size in sweep.items():
+        p50 = {str(size): round(m.p50_ms, 3) for size, m in by_size.items()}
+        results["sweep"][key] = {
+            "label": labels[key],
+            "p50_ms": p50,
+            "rps": {str(size): round(m.rps, 1) for size, m in by_size.items()},
+            "ratio": round(by_size[sizes[-1]].p50_ms / by_size[sizes[0]].p50_ms, 3),
+            "target": SWEEP_TARGETS.get(key),
+        }
+    results["machine"] = machine_info(database_url)
+    results["machine"]["load_average_1m"] = {"start": load_before, "end": load_average()}
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+
+    text = format_tables(results)
+    results["table_text"] = text
+    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    from bench.plot import plot
+
+    plot(results, Path(args.plot))
+    log("")
+    log(text)
+    log(f"\nwrote {args.output} and {args.plot} in {results['elapsed_s']:.0f} s")
+    bad = sum(row["bad_answers"] for row in results["doors"].values())
+    if bad:
+        log(f"WARNING: {bad} answers were errors or not 200; see {args.output}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
