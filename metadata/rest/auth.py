@@ -26,6 +26,7 @@ from metadata.rest.serializers import (
     GRANT_PASSWORD,
     grant_serializer_for,
 )
+from metadata.rest.throttling import AddressRateThrottle
 
 TOKEN_TYPE = "Bearer"
 MSG_EMPTY_BODY = (
@@ -52,6 +53,7 @@ class TokenView(GatewayAPIView):
     authentication_classes = ()  # a stale Authorization header must not block a new login
     permission_classes = ()
     parser_classes = (StrictJSONParser,)
+    throttle_classes = (AddressRateThrottle,)  # each attempt costs a password hash
     http_method_names = ("post",)
     schema = TokenSchema()
 

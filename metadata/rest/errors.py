@@ -36,6 +36,8 @@ STATUS_OF_DOMAIN_ERROR: Mapping[type[errors.GatewayError], int] = {
     errors.KeyNotFound: status.HTTP_404_NOT_FOUND,
     errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
     errors.RuleViolation: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.InvalidLookup: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.Throttled: status.HTTP_429_TOO_MANY_REQUESTS,
     errors.NotJSON: status.HTTP_400_BAD_REQUEST,
     errors.KeyExists: status.HTTP_409_CONFLICT,
     errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
@@ -70,6 +72,7 @@ _VALIDATION_TYPES = {
     "invalid": "type_error",
 }
 BODY = "body"
+"""Where 422 locations start: the body, unless the view reads its query (`validation_root`)."""
 
 
 def error_body(error_type: str, message: str) -> dict[str, Any]:
@@ -83,10 +86,11 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
     case is answered here too.
     """
     set_rollback()
+    root = getattr(context.get("view"), "validation_root", BODY)
     if isinstance(exc, errors.GatewayError):
-        return domain_error_response(exc)
+        return domain_error_response(exc, root)
     if isinstance(exc, drf.APIException):
-        return drf_error_response(exc)
+        return drf_error_response(exc, root)
     if isinstance(exc, Http404):
         return domain_error_response(errors.NotFound())
     if isinstance(exc, DjangoPermissionDenied):
@@ -110,24 +114,29 @@ def status_of(exc: errors.GatewayError) -> int:
     return status.HTTP_400_BAD_REQUEST
 
 
-def domain_error_response(exc: errors.GatewayError) -> Response:
+def domain_error_response(exc: errors.GatewayError, root: str = BODY) -> Response:
     code = status_of(exc)
     body = error_body(exc.code, exc.message)
     if isinstance(exc, errors.RuleViolation):
         body["detail"] = [
-            {"loc": [BODY, *violation.loc], "msg": violation.msg, "type": violation.type}
+            {"loc": [root, *violation.loc], "msg": violation.msg, "type": violation.type}
             for violation in exc.violations
         ]
-    return _response(body, code)
+    elif code == status.HTTP_422_UNPROCESSABLE_ENTITY:
+        body["detail"] = [{"loc": [root], "msg": exc.message, "type": f"value_error.{exc.code}"}]
+    response = _response(body, code)
+    if isinstance(exc, errors.Throttled):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
-def drf_error_response(exc: drf.APIException) -> Response:
+def drf_error_response(exc: drf.APIException, root: str = BODY) -> Response:
     error_type = next(
         (name for cls, name in DRF_ERROR_TYPES.items() if isinstance(exc, cls)),
         str(exc.default_code),
     )
     if isinstance(exc, drf.ValidationError):
-        detail = list(validation_details(exc.detail))
+        detail = list(validation_details(exc.detail, (root,)))
         message = "; ".join(f"{_where(d['loc'])}: {d['msg']}" for d in detail)
         body = error_body(error_type, f"{MSG_INVALID_REQUEST}: {message}")
         body["detail"] = detail
@@ -150,7 +159,8 @@ def validation_details(
     """A serializer's nested errors as Monite's flat `[{"loc", "msg", "type"}]`."""
     if isinstance(detail, Mapping):
         for field, nested in detail.items():
-            inner = loc if field in (api_settings.NON_FIELD_ERRORS_KEY, BODY) else (*loc, field)
+            whole = field in (api_settings.NON_FIELD_ERRORS_KEY, BODY)
+            inner = loc if whole else (*loc, field)
             yield from validation_details(nested, inner)
     elif isinstance(detail, list):
         for item in detail:
@@ -161,8 +171,8 @@ def validation_details(
 
 
 def _where(loc: list[str | int]) -> str:
-    """`["body", "metadata"]` as `metadata`; the whole body as `body`."""
-    return ".".join(str(part) for part in loc[1:]) or BODY
+    """`["body", "metadata"]` as `metadata`; the whole body (or query) by its root's name."""
+    return ".".join(str(part) for part in loc[1:]) or str(loc[0])
 
 
 def _response(body: dict[str, Any], code: int) -> Response:

@@ -10,22 +10,21 @@ writes through `selectors`/`services`. Rules, permissions and error wording live
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metadata import rules, selectors, services
 from metadata.errors import NotJSON
-from metadata.linkables import Linkable, Target
+from metadata.linkables import Target
 from metadata.middleware import request_id_of
 from metadata.models import Door
 from metadata.permissions import Action
 from metadata.principals import Principal
 from metadata.rest import headers
-from metadata.rest.base import GatewayAPIView
+from metadata.rest.base import LinkableView
 from metadata.rest.parsers import MergePatchJSONParser, StrictJSONParser
 from metadata.rest.schema import PartnerMetadataSchema
 from metadata.rest.serializers import PartnerMetadataSerializer
@@ -38,10 +37,8 @@ MSG_EMPTY_BODY = (
 )
 
 
-class PartnerMetadataView(GatewayAPIView):
+class PartnerMetadataView(LinkableView):
     """GET reads, PUT replaces (`{}` deletes), PATCH merges (RFC 7396) one object's document."""
-
-    linkable: Linkable | None = None  # set per route: `as_view(linkable=...)`
 
     # DRF's stock check only answers 401 before anything else (405 included); who may read
     # or change what is decided by `selectors.open_target`, i.e. `MetadataPermission`.
@@ -49,13 +46,6 @@ class PartnerMetadataView(GatewayAPIView):
     parser_classes = (StrictJSONParser, MergePatchJSONParser)
     http_method_names = ("get", "put", "patch", "head")
     schema = PartnerMetadataSchema()
-
-    @classmethod
-    def as_view(cls, **initkwargs: Any) -> Any:
-        """Mount for one registry entry; refusing at start-up a route that names none."""
-        if not isinstance(initkwargs.get("linkable"), Linkable):
-            raise ImproperlyConfigured("PartnerMetadataView.as_view() needs linkable=<Linkable>.")
-        return super().as_view(**initkwargs)
 
     def get(self, request: Request, identifier: str) -> Response:
         target = self.open(request, identifier, Action.READ)
@@ -86,7 +76,7 @@ class PartnerMetadataView(GatewayAPIView):
     def open(self, request: Request, identifier: str, action: Action) -> Target:
         return selectors.open_target(
             principal=request.user,
-            linkable=cast(Linkable, self.linkable),  # checked by as_view
+            linkable=self.mounted,
             identifier=identifier,
             action=action,
             entity_scope=headers.entity_scope(request),

@@ -15,11 +15,12 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
 
-from metadata import linkables, rules
+from metadata import linkables, rules, selectors
 from metadata.rest import headers
 from metadata.rest.serializers import (
     GRANTS,
     ErrorResponseSerializer,
+    LookupPageSerializer,
     PartnerMetadataSerializer,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
@@ -77,6 +78,9 @@ ERRORS: dict[int, OpenApiResponse] = {
     412: error("If-Match does not match the document's current ETag; nothing was written."),
     413: error(f"The body is over {rules.MAX_BODY_BYTES} bytes; refused before parsing."),
     415: error("The body is not sent as application/json."),
+    429: error(
+        "Too many requests from this caller (one budget across both doors); see Retry-After."
+    ),
     422: OpenApiResponse(
         ValidationErrorResponseSerializer,
         description=(
@@ -214,6 +218,66 @@ class PartnerMetadataSchema(AutoSchema):
         return {200: ok, **ERRORS}
 
 
+class LookupSchema(AutoSchema):
+    """`GET /v1/{collection}/partner_metadata`, described from the view's registry entry."""
+
+    @property
+    def linkable(self) -> linkables.Linkable:
+        return self.view.linkable
+
+    def get_tags(self) -> list[str]:
+        return [self.linkable.collection]
+
+    def get_operation_id(self) -> str:
+        return f"{self.linkable.collection}_partner_metadata_lookup"
+
+    def get_summary(self) -> str:
+        return f"Find {self.linkable.collection.replace('_', ' ')} by partner metadata"
+
+    def get_description(self) -> str:
+        return (
+            "Objects that have `key` (equal to any `value`, when given), among those the "
+            "caller may read, ordered by identifier, a page at a time. "
+            f"{self.linkable.description}"
+        )
+
+    def get_override_parameters(self) -> list[OpenApiParameter]:
+        limit = {"type": "integer", "minimum": 1, "maximum": selectors.LOOKUP_MAX_LIMIT}
+        return [
+            OpenApiParameter(
+                "key",
+                {"type": "string", "minLength": 1, "maxLength": rules.MAX_KEY_LENGTH},
+                required=True,
+                description="The metadata key the objects must have.",
+            ),
+            OpenApiParameter(
+                "value",
+                str,
+                many=True,
+                description=(
+                    'A value as JSON text (`"id_6c8f1262fdbc"` with the quotes, `42`); '
+                    "several mean any of them. Text that is not JSON is a 400."
+                ),
+            ),
+            OpenApiParameter(
+                "limit",
+                {**limit, "default": selectors.LOOKUP_MAX_LIMIT},
+                description="Page size.",
+            ),
+            OpenApiParameter(
+                "pagination_token",
+                str,
+                description="next_pagination_token of the previous page.",
+            ),
+            *MONITE_HEADERS,
+        ]
+
+    def get_response_serializers(self) -> dict[int, OpenApiResponse]:
+        ok = OpenApiResponse(LookupPageSerializer, description="One page of objects.")
+        codes = (400, 401, 404, 405, 422, 429)
+        return {200: ok, **{code: ERRORS[code] for code in codes}}
+
+
 class TokenSchema(AutoSchema):
     """`POST /v1/auth/token`."""
 
@@ -243,7 +307,7 @@ class TokenSchema(AutoSchema):
 
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         issued = OpenApiResponse(TokenResponseSerializer, description="The access token.")
-        codes = (400, 401, 405, 413, 415, 422)
+        codes = (400, 401, 405, 413, 415, 422, 429)
         unauthorized = error("The credentials are not valid (an unknown entity_user_id too).")
         return {
             200: issued,

@@ -199,3 +199,33 @@ class TokenResponseSerializer(serializers.Serializer):
     access_token = serializers.CharField(help_text="A JWT; send it as 'Authorization: Bearer …'.")
     token_type = serializers.ChoiceField(choices=["Bearer"])
     expires_in = serializers.IntegerField(help_text="Seconds the access token stays valid.")
+
+
+class LookupQuerySerializer(serializers.Serializer):
+    """The query of `GET /v1/{collection}/partner_metadata` (contract section 9).
+
+    Only the query's shape is checked here; whether the key, the values, the page size and
+    the token are acceptable is decided by `selectors.lookup` and the rules.
+    """
+
+    key = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    value = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False
+    )
+    limit = serializers.IntegerField(required=False)
+    pagination_token = serializers.CharField(required=False, trim_whitespace=False)
+
+
+class LookupItemSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The object's identifier, as in its partner_metadata URL.")
+    metadata = DocumentField(help_text="The object's whole document.")
+
+
+class LookupPageSerializer(serializers.Serializer):
+    """One page of a lookup, Monite-style."""
+
+    data = LookupItemSerializer(many=True)
+    next_pagination_token = serializers.CharField(
+        allow_null=True,
+        help_text="Send it as pagination_token for the next page; null on the last.",
+    )

@@ -1,6 +1,7 @@
 """REST routes under /v1/, generated from the linkable registry.
 
-One partner_metadata route per registry entry, all served by one view class; any other
+Two partner_metadata routes per registry entry (the object's document, and the lookup by
+metadata), each served by one view class for every type; any other
 `.../partner_metadata` path (an unknown collection, an identifier with a slash) is a JSON
 404 rather than Django's HTML page.
 """
@@ -14,19 +15,28 @@ from rest_framework.permissions import AllowAny
 from metadata.linkables import all_linkables
 from metadata.rest import schema as _schema  # noqa: F401 - registers the schema extensions
 from metadata.rest.auth import TokenView
+from metadata.rest.lookup import PartnerMetadataLookupView
 from metadata.rest.partner_metadata import PartnerMetadataView
 from metadata.rest.routing import UnknownPathView
 
 
 def partner_metadata_routes() -> list[URLPattern]:
-    return [
-        path(
-            f"{linkable.collection}/<str:identifier>/partner_metadata",
-            PartnerMetadataView.as_view(linkable=linkable),
-            name=f"{linkable.collection}-partner-metadata",
-        )
-        for linkable in all_linkables()
-    ]
+    """Per registry entry: one object's document, and the lookup across the collection."""
+    routes = []
+    for linkable in all_linkables():
+        routes += [
+            path(
+                f"{linkable.collection}/<str:identifier>/partner_metadata",
+                PartnerMetadataView.as_view(linkable=linkable),
+                name=f"{linkable.collection}-partner-metadata",
+            ),
+            path(
+                f"{linkable.collection}/partner_metadata",
+                PartnerMetadataLookupView.as_view(linkable=linkable),
+                name=f"{linkable.collection}-partner-metadata-lookup",
+            ),
+        ]
+    return routes
 
 
 urlpatterns = [

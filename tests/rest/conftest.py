@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from metadata.models import Metadata, MetadataChange
@@ -43,8 +44,8 @@ class Api:
         sent = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return {**sent, **(extra or {})}
 
-    def get(self, path: str, **headers: str) -> Any:
-        return self.client.get(path, headers=self.headers(headers))
+    def get(self, path: str, query: dict[str, Any] | None = None, **headers: str) -> Any:
+        return self.client.get(path, query, headers=self.headers(headers))
 
     def put(self, path: str, data: Any, content_type: str = JSON, **headers: str) -> Any:
         return self.client.put(path, data, content_type=content_type, headers=self.headers(headers))
@@ -58,6 +59,12 @@ class Api:
         return self.client.generic(
             method, path, data, content_type=JSON, headers=self.headers(headers)
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Every test starts with empty rate-limit counters (they live in the shared cache)."""
+    cache.clear()
 
 
 ApiFactory = Callable[[str | None], Api]

@@ -16,7 +16,10 @@ from metadata.linkables import all_linkables
 pytestmark = pytest.mark.django_db
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
-PARTNER_METADATA_CODES = {"200", "400", "401", "403", "404", "405", "412", "413", "415", "422"}
+PARTNER_METADATA_CODES = {
+    *("200", "400", "401", "403", "404", "405", "412", "413", "415", "422", "429"),
+}
+LOOKUP_CODES = {"200", "400", "401", "404", "405", "422", "429"}
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +57,11 @@ def test_generation_validates_without_a_warning(tmp_path: Path) -> None:
     )
 
 
-def test_one_path_per_registry_collection(served: dict[str, Any]) -> None:
+def test_two_paths_per_registry_collection(served: dict[str, Any]) -> None:
     paths = {path for path in served["paths"] if path.endswith("/partner_metadata")}
     expected = {f"/v1/{lk.collection}/{{identifier}}/partner_metadata" for lk in all_linkables()}
-    assert paths == expected
+    lookups = {f"/v1/{lk.collection}/partner_metadata" for lk in all_linkables()}
+    assert paths == expected | lookups
     assert "/v1/auth/token" in served["paths"]
 
 
@@ -65,7 +69,7 @@ def operations(served: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method, operation)
         for path, item in served["paths"].items()
-        if path.endswith("/partner_metadata")
+        if path.endswith("/{identifier}/partner_metadata")
         for method, operation in item.items()
     ]
 
@@ -130,3 +134,15 @@ def test_one_bearer_jwt_security_scheme(served: dict[str, Any]) -> None:
     token = served["paths"]["/v1/auth/token"]["post"]
     assert "security" not in token or token["security"] in ([], [{}])
     assert {"200", "401", "422"} <= set(token["responses"])
+
+
+def test_each_lookup_documents_its_query_and_statuses(served: dict[str, Any]) -> None:
+    for linkable in all_linkables():
+        operation = served["paths"][f"/v1/{linkable.collection}/partner_metadata"]["get"]
+        assert set(operation["responses"]) == LOOKUP_CODES
+        query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+        assert set(query) == {"key", "value", "limit", "pagination_token"}
+        assert query["key"]["required"] is True
+        assert query["limit"]["schema"]["maximum"] == 100
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["$ref"] == "#/components/schemas/LookupPage"
