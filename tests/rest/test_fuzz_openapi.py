@@ -33,8 +33,8 @@ from tests.live import LiveServer
 pytestmark = pytest.mark.live
 
 # Random identifiers mostly name nothing (404), so most examples go to a real object.
-RANDOM_EXAMPLES = 10
-NEGATIVE_EXAMPLES = 5
+RANDOM_EXAMPLES = 6
+NEGATIVE_EXAMPLES = 4
 DEMO_OBJECT_EXAMPLES = 25
 DEMO_IDENTIFIERS = {"/v1/counterparts/{identifier}/partner_metadata": COUNTERPART_ONE}
 DEMO_HEADERS = {"X-Monite-Version": "2024-05-25", "X-Monite-Entity-Id": ENTITY_ONE}
