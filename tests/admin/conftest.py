@@ -15,6 +15,9 @@ from metadata.models import Door, User
 from metadata.principals import Principal
 from metadata.selectors import find_target
 from tests.conftest import PARTNER, SUPPORT, SUPPORT_LEAD
+from tests.webhooks.receiver import receiver
+
+__all__ = ["receiver"]  # the loopback webhook receiver, for the webhook admin tests
 
 
 def client_for(email: str) -> Client:
