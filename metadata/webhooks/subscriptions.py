@@ -105,10 +105,16 @@ def delete_subscription(*, subscription: WebhookSubscription) -> None:
 
 
 def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Queue a delivery again now, whatever became of it, for a receiver that lost it."""
+    """Queue a delivery again now, whatever became of it, with a fresh retry budget.
+
+    The attempts already made stay in its log (`WebhookAttempt`).
+    """
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), leased_until=None
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            leased_until=None,
+            attempts=0,
         )
     delivery.refresh_from_db()
     return delivery
