@@ -91,8 +91,11 @@ SWEEP_KEYS = ("rest_get", "graphql_update", "rest_lookup")
 SWEEP_TARGETS = {"rest_get": 1.25, "rest_lookup": 1.5}
 
 
+_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(message, flush=True)
+    print(f"[{time.monotonic() - _STARTED:5.0f} s] {message}", flush=True)
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
