@@ -8,11 +8,11 @@ order, a page at a time.
 
 from __future__ import annotations
 
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metadata import rules, selectors
+from metadata.permissions import MetadataPermission
 from metadata.rest import headers
 from metadata.rest.base import LinkableView
 from metadata.rest.schema import LookupSchema
@@ -23,7 +23,7 @@ class PartnerMetadataLookupView(LinkableView):
     """Objects of one type that have a key (equal to any of the values, when given)."""
 
     validation_root = "query"  # 422 locations start at the query, not a body
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (MetadataPermission,)
     http_method_names = ("get", "head")
     schema = LookupSchema()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,7 +20,7 @@ from metadata.errors import NotJSON
 from metadata.linkables import Target
 from metadata.middleware import request_id_of
 from metadata.models import Door
-from metadata.permissions import Action
+from metadata.permissions import Action, MetadataPermission
 from metadata.principals import Principal
 from metadata.rest import headers
 from metadata.rest.base import LinkableView
@@ -40,9 +39,9 @@ MSG_EMPTY_BODY = (
 class PartnerMetadataView(LinkableView):
     """GET reads, PUT replaces (`{}` deletes), PATCH merges (RFC 7396) one object's document."""
 
-    # DRF's stock check only answers 401 before anything else (405 included); who may read
-    # or change what is decided by `selectors.open_target`, i.e. `MetadataPermission`.
-    permission_classes = (IsAuthenticated,)
+    # DRF asks the one permission for a caller first (401 before anything else, 405
+    # included); `selectors.open_target` then asks the same object about the target.
+    permission_classes = (MetadataPermission,)
     parser_classes = (StrictJSONParser, MergePatchJSONParser)
     http_method_names = ("get", "put", "patch", "head")
     schema = PartnerMetadataSchema()
