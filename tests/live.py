@@ -94,17 +94,25 @@ def start_gunicorn(*, workers: int = 2, extra_env: dict[str, str] | None = None)
     # A session of its own, so `kill` can take the master and its workers down together.
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, start_new_session=True)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process)
-    deadline = time.monotonic() + 30
+    try:
+        wait_until_healthy(server)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
+def wait_until_healthy(server: LiveServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}")
         try:
             if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return server
+                return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
-    server.stop()
-    raise RuntimeError("gunicorn did not become healthy in 30 s")
+    raise RuntimeError(f"gunicorn did not become healthy in {timeout:.0f} s")
 
 
 @pytest.fixture(scope="session")

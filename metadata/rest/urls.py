@@ -41,7 +41,6 @@ def partner_metadata_routes() -> list[URLPattern]:
 
 urlpatterns = [
     *partner_metadata_routes(),
-    re_path(r"^.+/partner_metadata/?$", UnknownPathView.as_view(), name="unknown-partner-metadata"),
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path(
         "schema/",
@@ -55,4 +54,6 @@ urlpatterns = [
         ),
         name="rest-docs",
     ),
+    # Last: any other path under /v1/ is the door's JSON 404, whatever DEBUG says.
+    re_path(r"^.*$", UnknownPathView.as_view(), name="unknown-path"),
 ]

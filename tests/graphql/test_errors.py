@@ -202,7 +202,7 @@ def test_wrong_email_or_password_is_kt_ct_1138(gql, demo, token_input):
 
 
 def test_throttled_is_kt_ct_1199_for_every_field_of_the_request(gql, settings):
-    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "user": "2/min"}
+    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "user": "2/hour"}
     query = """
     mutation two($a: MetadataInput!, $b: MetadataInput!) {
       a: updateMetadata(input: $a) { metadata { key } }
@@ -227,7 +227,7 @@ def test_throttled_is_kt_ct_1199_for_every_field_of_the_request(gql, settings):
 
 
 def test_token_requests_are_throttled_per_address(gql, demo, settings):
-    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "anonymous": "1/min"}
+    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "anonymous": "1/hour"}
     login = {"input": {"email": SOME_TEST, "password": "wrong"}}
     assert extensions(gql(TOKEN, login, as_user=None).json())["errorCode"] == "KT-CT-1138"
     assert extensions(gql(TOKEN, login, as_user=None).json())["errorCode"] == "KT-CT-1199"

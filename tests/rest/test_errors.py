@@ -336,3 +336,12 @@ class Test500:
         assert "relation" not in response.content.decode()
         assert "RuntimeError" not in payload["error"]["message"]
         assert any(record.exc_info for record in caplog.records if record.name == "metadata.rest")
+
+
+def test_any_unknown_path_under_v1_is_a_json_404(db: None) -> None:
+    from django.test import Client
+
+    for path in ("/v1/nothing", "/v1/accounts", "/v1/schema/extra", "/v1/auth/token/x"):
+        response = Client().get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["type"] == "not_found"
