@@ -66,6 +66,48 @@ def may_change_metadata(request: HttpRequest) -> bool:
 # Linked types -----------------------------------------------------------------------------
 
 
+class ChangedByMetadataMutators:
+    """Viewed by staff who may view any metadata, changed by those who may change any.
+
+    The one permission object decides (`may_view_metadata` / `may_change_metadata`), never
+    Django's per-model flags; for model admins and inlines alike.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_view_metadata(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_view_metadata(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_metadata(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_metadata(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_metadata(request)
+
+
+class ReadOnlyForViewers:
+    """Viewed by staff who may view any metadata; written by nobody through the admin."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_view_metadata(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_view_metadata(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def content_types() -> dict[Linkable, ContentType]:
     """Each registry entry's content type; Django caches them, so this is one query at most."""
     linkables = list(all_linkables())

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from metadata import rules, services
 from metadata.admin.common import (
     NO_VALUE,
+    ChangedByMetadataMutators,
     RulesValidateValues,
     StrictJSONFormField,
     document_error,
@@ -100,7 +101,7 @@ class MetadataInlineFormSet(BaseGenericInlineFormSet):
         self.metadata_sets = sets
 
 
-class MetadataInline(GenericTabularInline):
+class MetadataInline(ChangedByMetadataMutators, GenericTabularInline):
     model = Metadata
     form = MetadataInlineForm
     formset = MetadataInlineFormSet
@@ -119,18 +120,6 @@ class MetadataInline(GenericTabularInline):
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return self.extra if may_change_metadata(request) else 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
 
     @admin.display(description="value")
     def value_pretty(self, row: Metadata) -> str:

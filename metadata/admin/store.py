@@ -17,7 +17,9 @@ from django.utils.text import smart_split, unescape_string_literal
 from metadata import services
 from metadata.admin.common import (
     EMPTY,
+    ChangedByMetadataMutators,
     LinkedTypeFilter,
+    ReadOnlyForViewers,
     RulesValidateValues,
     StrictJSONFormField,
     document_error,
@@ -29,8 +31,6 @@ from metadata.admin.common import (
     json_block,
     key_errors,
     linkable_named,
-    may_change_metadata,
-    may_view_metadata,
     principal_of,
     resolve_identifiers,
 )
@@ -205,7 +205,7 @@ class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
 
 
 @admin.register(Metadata)
-class MetadataAdmin(IdentifiedRowsAdmin):
+class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
     list_display = (
         "linked_type",
         "identifier",
@@ -229,23 +229,6 @@ class MetadataAdmin(IdentifiedRowsAdmin):
         "updated_by",
         "history",
     )
-
-    # Permissions: the one permission object, never Django's per-model flags.
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_change_metadata(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
 
     # Search also looks into values (as JSON text).
 
@@ -395,7 +378,7 @@ class MetadataAdmin(IdentifiedRowsAdmin):
 
 
 @admin.register(MetadataChange)
-class MetadataChangeAdmin(IdentifiedRowsAdmin):
+class MetadataChangeAdmin(ReadOnlyForViewers, IdentifiedRowsAdmin):
     list_display = (
         "created_at",
         "linked_type",
@@ -426,21 +409,6 @@ class MetadataChangeAdmin(IdentifiedRowsAdmin):
         "request_id",
     )
     readonly_fields = fields
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_list_display(self, request: HttpRequest) -> Any:
         if request.GET.get("object_id"):  # one object's history: the title names it

@@ -41,7 +41,13 @@ from django.http import (
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from metadata.admin.common import EMPTY, may_change_metadata, may_view_metadata, pretty_json
+from metadata.admin.common import (
+    EMPTY,
+    ChangedByMetadataMutators,
+    ReadOnlyForViewers,
+    may_change_metadata,
+    pretty_json,
+)
 from metadata.errors import RuleViolation
 from metadata.models import (
     DeliveryStatus,
@@ -135,25 +141,6 @@ class EventTypeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         value = self.value()
         return queryset.filter(event_type=value) if value else queryset
-
-
-class ReadOnlyForViewers:
-    """Viewed by staff who may view any metadata; written by nobody through the admin."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # Subscriptions ----------------------------------------------------------------------------
@@ -253,7 +240,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = (
         "object_type",
@@ -291,23 +278,6 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-
-    # Permissions: the one permission object (see the module docstring).
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_change_metadata(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
 
     # Rows: delivery counts by status in the same query.
 
