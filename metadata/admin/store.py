@@ -396,18 +396,7 @@ class MetadataChangeAdmin(ReadOnlyForViewers, IdentifiedRowsAdmin):
     ordering = ("-created_at", "-id")
     date_hierarchy = None
     search_help_text = "Search by key or by identifier (account number, email, UUID, id)."
-    fields = (
-        "created_at",
-        "linked_type",
-        "identifier",
-        "key",
-        "action_label",
-        "old_value_pretty",
-        "new_value_pretty",
-        "door",
-        "actor",
-        "request_id",
-    )
+    fields = (*list_display, "request_id")
     readonly_fields = fields
 
     def get_list_display(self, request: HttpRequest) -> Any:
