@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.db import connections, router
 from django.db.models import Exists, Expression, Q
 
+from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.models import User
 
 APP_LABEL = "metadata"
@@ -106,13 +108,49 @@ class Principal:
     @property
     def flags(self) -> Flags:
         if self._flags is None:
-            row = (
-                User.objects.filter(pk=self.user_id)
-                .annotate(**flag_annotations(self.user_id))
-                .first()
-            )
-            self._flags = flags_from_row(row) if row is not None else INACTIVE
+            self._flags = load_flags(self.user_id)
         return self._flags
+
+
+# Stand-in for the user id while the flags query is compiled; names no real user.
+_SENTINEL_USER = uuid.UUID("00000000-0000-4000-8000-00005e471ae3")
+_compiled_flags: dict[str, CompiledQuery] = {}
+
+
+def _flags_query(user_id: Any) -> Any:
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(**flag_annotations(user_id))
+        .order_by()
+        .values_list("principal_is_active", "principal_can_mutate_any", "principal_can_view_any")[
+            :1
+        ]
+    )
+
+
+def load_flags(user_id: Any) -> Flags:
+    """A user's flags, one query; `INACTIVE` when the user no longer exists.
+
+    Compiled once per database vendor and run with the user id bound (`metadata.compiled`):
+    building and compiling these nested subqueries with the ORM on every call cost several
+    times the query itself (most of a lookup's time in `make bench`'s profile).
+    """
+    alias = router.db_for_read(User)
+    vendor = connections[alias].vendor
+    compiled = _compiled_flags.get(vendor)
+    if compiled is None:
+        placeholder = Placeholder(_SENTINEL_USER, User._meta.pk)
+        compiled = compile_query(_flags_query, {"user_id": placeholder}, alias)
+        _compiled_flags[vendor] = compiled
+    rows = compiled.rows(user_id=user_id)
+    if not rows:
+        return INACTIVE
+    is_active, can_mutate_any, can_view_any = rows[0]
+    return Flags(
+        is_active=bool(is_active),
+        can_mutate_any=bool(can_mutate_any),
+        can_view_any=bool(can_view_any),
+    )
 
 
 def reach_condition(path: str, user_id: Any) -> Q:
