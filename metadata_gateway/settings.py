@@ -95,6 +95,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+
+def postgres_options() -> dict[str, object]:
+    """Values bound server-side, and a statement prepared once it has run twice on a connection.
+
+    The per-request queries are then planned once per connection instead of once per request,
+    and psycopg no longer inlines values into the SQL text in Python: `make bench` measured a
+    REST GET at about half the time. DATABASE_PREPARED_STATEMENTS=false turns it off (behind
+    PgBouncer older than 1.21 in transaction mode, for example).
+    """
+    if not env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        return {}
+    return {
+        "server_side_binding": True,
+        "prepare_threshold": int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")),
+    }
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = postgres_options()
+
 # TEST_DB_NAME lets several test runs share a machine; on SQLite the test database is a file,
 # not memory, so live servers started by the tests share it.
 _TEST_DB_NAME = os.environ.get("TEST_DB_NAME", "test_metadata_gateway")
@@ -109,6 +129,8 @@ if REPLICA_URL:
         REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["OPTIONS"] = postgres_options()
 DATABASE_ROUTERS = ["metadata_gateway.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
