@@ -88,7 +88,9 @@ class Load:
     threads: int = 1
     duration: float = 8.0
 
-    def run(self, mode: str, path: str, *, seconds: float | None = None) -> Run:
+    def run(
+        self, mode: str, path: str, *, seconds: float | None = None, identifier: str = ""
+    ) -> Run:
         """One wrk run of `seconds` (the configured duration by default)."""
         seconds = seconds if seconds is not None else self.duration
         nonce = f"{int(time.time())}{next(_nonces):04d}"
@@ -106,7 +108,7 @@ class Load:
             mode,
             path,
             self.token,
-            self.identifier,
+            identifier or self.identifier,
             nonce,
         ]
         answer = subprocess.run(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ import secrets
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ from urllib.parse import quote
 import requests
 
 from bench import database
-from bench.load import Load, Measure, wrk_version
+from bench.load import Load, Measure, Run, wrk_version
 from bench.server import PROJECT_DIR, Gunicorn, rss_kib
 
 BENCH_DIR = PROJECT_DIR / "bench"
@@ -68,6 +70,15 @@ class Door:
     mode: str
     path: str
     target: float | None = None  # throughput as a fraction of the floor's, at least
+    identifiers: str = ""  # patch_many: the objects written, comma-separated
+
+
+def filler_identifier(number: int) -> str:
+    """The id of filler counterpart `number` (bench.database makes it the same way)."""
+    return str(uuid.UUID(hashlib.md5(f"bench-filler-{number}".encode()).hexdigest()))
+
+
+SPREAD_OBJECTS = 64
 
 
 REST_PATH = f"/v1/counterparts/{IDENTIFIER}/partner_metadata"
@@ -86,6 +97,15 @@ LOOKUP = Door(
     "REST lookup",
     "get",
     "/v1/counterparts/partner_metadata?key=external_id&value=" + quote(json.dumps(EXTERNAL_ID)),
+)
+# Not a target: the writes above all go to one object, so they queue on its row lock; this
+# row spreads the same PATCHes over filler objects, to tell that queue from a write's cost.
+SPREAD = Door(
+    "rest_patch_spread",
+    f"REST PATCH, {SPREAD_OBJECTS} objects",
+    "patch_many",
+    "/v1/counterparts/{id}/partner_metadata",
+    identifiers=",".join(filler_identifier(n) for n in range(SPREAD_OBJECTS)),
 )
 SWEEP_KEYS = ("rest_get", "graphql_update", "rest_lookup")
 SWEEP_TARGETS = {"rest_get": 1.25, "rest_lookup": 1.5}
@@ -166,6 +186,12 @@ def prepare_database(database_url: str) -> tuple[str, int]:
 
     connections.close_all()
     return token, content_type_id
+
+
+def database_options() -> dict[str, Any]:
+    from django.conf import settings
+
+    return dict(settings.DATABASES["default"].get("OPTIONS", {}))
 
 
 def preflight(base: str, token: str) -> dict[str, str]:
@@ -381,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             "database": database.split_url(database_url)[1],
             "object": f"counterparts/{IDENTIFIER}",
             "document_keys": len(DOCUMENT),
+            "database_options": database_options(),
+            "rounds": "each run is one round over every door of the table size",
         },
         "sizes": sizes,
         "table_rows": sizes[-1],
@@ -390,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"== gunicorn on {server.url}, workers {server.worker_pids()}")
         missing = preflight(server.url, token)
         doors = [*DOORS, *([] if "rest_lookup" in missing else [LOOKUP])]
+        if sizes[-1] >= 10 * SPREAD_OBJECTS + len(DOCUMENT):  # the filler objects exist
+            doors.append(SPREAD)
         results["skipped"] = missing
         for key, why in missing.items():
             log(f"   {key} skipped: {why}")
@@ -403,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.warmup > 0:
             for door in doors:
-                load.run(door.mode, door.path, seconds=args.warmup)
+                if door.key != SPREAD.key:  # its objects exist once the table is filled
+                    load.run(door.mode, door.path, seconds=args.warmup)
 
         sweep: dict[str, dict[int, Measure]] = {}
         table: dict[str, Measure] = {}
@@ -413,8 +444,20 @@ def main(argv: list[str] | None = None) -> int:
             largest = index == len(sizes) - 1
             measured = doors if largest else [d for d in doors if d.key in SWEEP_KEYS]
             log(f"== {rows:,} metadata rows: {', '.join(d.label for d in measured)}")
+            # Rounds: every door once, then again: load from outside the benchmark (a shared
+            # machine) then weighs on all doors alike rather than on whichever ran then.
+            runs: dict[str, list[Run]] = {door.key: [] for door in measured}
+            loads = results.setdefault("load_average_per_round", {}).setdefault(str(size), [])
+            for round_ in range(args.runs):
+                load_now = load_average()
+                loads.append(load_now)
+                for door in measured:
+                    runs[door.key].append(
+                        load.run(door.mode, door.path, identifier=door.identifiers)
+                    )
+                log(f"   round {round_ + 1}/{args.runs} done (load average {load_now:.2f})")
             for door in measured:
-                result = load.measure(door.mode, door.path, args.runs)
+                result = Measure(runs=runs[door.key])
                 log(
                     f"   {door.label:<24}{result.rps:>9.1f} req/s  p50 {result.p50_ms:.2f} ms  "
                     f"p99 {result.p99_ms:.2f} ms"
@@ -434,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    labels = {door.key: door.label for door in (*DOORS, LOOKUP)}
+    labels = {door.key: door.label for door in (*DOORS, LOOKUP, SPREAD)}
     results["door_list"] = [{"key": d.key, "label": d.label, "target": d.target} for d in doors]
     results["doors"] = {key: measure.to_json() for key, measure in table.items()}
     floor_rps = table["floor_get"].rps

@@ -2,8 +2,10 @@
 --
 --   wrk -s bench/lua/door.lua URL -- MODE PATH TOKEN IDENTIFIER NONCE
 --
--- MODE: get | put | patch | gql_query | gql_update. Writes change the key "seq" on every
--- request ("<nonce>-<thread>-<counter>"), so each one is a real change, never a no-op.
+-- MODE: get | put | patch | patch_many | gql_query | gql_update. Writes change the key "seq"
+-- on every request ("<nonce>-<thread>-<counter>"), so each one is a real change, never a
+-- no-op. patch_many spreads PATCHes over several objects: IDENTIFIER is then a
+-- comma-separated list, and PATH holds "{id}" where each request's identifier goes.
 -- Every answer is checked: a status other than 200, or a GraphQL answer with "errors",
 -- counts as bad. done() prints one JSON line that bench/run.py reads.
 
@@ -17,6 +19,7 @@ end
 local mode, path, identifier, nonce
 local counter = 0
 local prefix, suffix, static_request
+local identifiers, path_head, path_tail
 
 -- The ten keys of the benchmark's document: "seq" changes, the rest stay as they are.
 local document_prefix = '{"metadata":{"external_id":"id_6c8f1262fdbc","comment":"benchmark",'
@@ -38,9 +41,16 @@ function init(args)
   elseif mode == "put" then
     wrk.headers["Content-Type"] = "application/json"
     prefix, suffix = document_prefix .. tag, '"}}'
-  elseif mode == "patch" then
+  elseif mode == "patch" or mode == "patch_many" then
     wrk.headers["Content-Type"] = "application/json"
     prefix, suffix = '{"metadata":{"seq":"' .. tag, '"}}'
+    if mode == "patch_many" then
+      identifiers = {}
+      for one in string.gmatch(identifier, "[^,]+") do
+        table.insert(identifiers, one)
+      end
+      path_head, path_tail = path:match("^(.*){id}(.*)$")
+    end
   elseif mode == "gql_update" then
     wrk.headers["Content-Type"] = "application/json"
     prefix = '{"query":"mutation Update($input: MetadataInput!) '
@@ -58,6 +68,10 @@ function request()
     return static_request
   end
   counter = counter + 1
+  if identifiers then
+    local target = path_head .. identifiers[counter % #identifiers + 1] .. path_tail
+    return wrk.format("PATCH", target, nil, prefix .. counter .. suffix)
+  end
   local method = (mode == "put" and "PUT") or (mode == "patch" and "PATCH") or "POST"
   return wrk.format(method, path, nil, prefix .. counter .. suffix)
 end
