@@ -36,7 +36,7 @@ import requests
 
 from bench import database
 from bench.load import Load, Measure, Run, wrk_version
-from bench.server import PROJECT_DIR, Gunicorn, rss_kib
+from bench.server import PROJECT_DIR, CpuShare, Gunicorn, backend_pids, rss_kib
 
 BENCH_DIR = PROJECT_DIR / "bench"
 IDENTIFIER = "3a9c5e1e-0000-4000-8000-000000000011"  # counterpart of Entity One (demo data)
@@ -319,10 +319,14 @@ def verdict(ok: bool) -> str:
 def format_tables(results: dict[str, Any]) -> str:
     cfg = results["config"]
     floor_rps = results["doors"]["floor_get"]["rps"]
+    foreign = results.get("foreign_cpu_percent", {})
+    largest = foreign.get(str(results["table_rows"]), [])
     lines = [
         f"Throughput at {results['table_rows']:,} metadata rows: {cfg['workers']} gunicorn "
         f"workers, wrk {cfg['connections']} connections x {cfg['duration_s']:g} s, "
-        f"median of {cfg['runs']} runs",
+        f"median of {cfg['runs']} runs (in rounds over every door)",
+        "CPU taken by processes outside the benchmark during the rounds: "
+        + ", ".join(f"{p:.0f}%" for p in largest),
         "",
         f"{'door':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}  target",
     ]
@@ -339,6 +343,14 @@ def format_tables(results: dict[str, Any]) -> str:
         lines.append(f"{key:<24}skipped: {why}")
     sizes = results["sizes"]
     lines += ["", "Size sweep, p50 ms (median of runs)", ""]
+    lines.append(
+        "(other processes' CPU share per size: "
+        + "; ".join(
+            f"{size:,}: " + ", ".join(f"{p:.0f}%" for p in foreign.get(str(size), []))
+            for size in sizes
+        )
+        + ")"
+    )
     columns = "".join(f"{size:>12,}" for size in sizes)
     lines.append(f"{'door':<24}{columns}{'largest/smallest':>18}  target")
     for key, sweep in results["sweep"].items():
@@ -431,6 +443,14 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             duration=args.duration,
         )
+        database_name = database.split_url(database_url)[1]
+        share = CpuShare(
+            own_pids=lambda: [
+                server.process.pid if server.process else 0,
+                *server.worker_pids(),
+                *backend_pids(database_name),
+            ]
+        )
         if args.warmup > 0:
             for door in doors:
                 if door.key != SPREAD.key:  # its objects exist once the table is filled
@@ -447,15 +467,18 @@ def main(argv: list[str] | None = None) -> int:
             # Rounds: every door once, then again: load from outside the benchmark (a shared
             # machine) then weighs on all doors alike rather than on whichever ran then.
             runs: dict[str, list[Run]] = {door.key: [] for door in measured}
-            loads = results.setdefault("load_average_per_round", {}).setdefault(str(size), [])
+            foreign = results.setdefault("foreign_cpu_percent", {}).setdefault(str(size), [])
             for round_ in range(args.runs):
-                load_now = load_average()
-                loads.append(load_now)
+                share.start()
                 for door in measured:
                     runs[door.key].append(
                         load.run(door.mode, door.path, identifier=door.identifiers)
                     )
-                log(f"   round {round_ + 1}/{args.runs} done (load average {load_now:.2f})")
+                foreign.append(share.foreign_percent())
+                log(
+                    f"   round {round_ + 1}/{args.runs}: other processes took "
+                    f"{foreign[-1]:.0f}% of the CPU"
+                )
             for door in measured:
                 result = Measure(runs=runs[door.key])
                 log(

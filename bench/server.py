@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,3 +136,71 @@ class Gunicorn:
         if self.metrics_dir:
             shutil.rmtree(self.metrics_dir, ignore_errors=True)
             self.metrics_dir = ""
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def busy_seconds() -> float:
+    """CPU time processes spent on all cores (user, nice, system), from /proc/stat.
+
+    Interrupts and steal are left out: they are not another process's work (loopback
+    traffic is partly softirq time), so the foreign share errs low, never high.
+    """
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system = fields[:3]
+    return (user + nice + system) / CLOCK_TICKS
+
+
+def backend_pids(database_name: str) -> list[int]:
+    """PostgreSQL backends serving one database (their process title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes()
+                if title.startswith(b"postgres: ") and f" {database_name} ".encode() in title:
+                    pids.append(int(entry.name))
+    return pids
+
+
+@dataclass
+class CpuShare:
+    """How much of the machine's CPU went to processes outside the benchmark.
+
+    The benchmark's own processes are gunicorn's, the PostgreSQL backends of its database,
+    and this process's children (wrk). On a shared machine the rest (other people's test
+    runs) competes for the same cores and lowers every number; this says by how much.
+    """
+
+    own_pids: Callable[[], list[int]]
+    _start: tuple[float, float, float, dict[int, float]] = (0.0, 0.0, 0.0, {})
+
+    def start(self) -> None:
+        pids = self.own_pids()
+        children = os.times()
+        self._start = (
+            time.monotonic(),
+            busy_seconds(),
+            children.children_user + children.children_system,
+            {pid: cpu_seconds(pid) for pid in pids},
+        )
+
+    def foreign_percent(self) -> float:
+        started, busy, children, before = self._start
+        elapsed = time.monotonic() - started
+        now = os.times()
+        own = now.children_user + now.children_system - children
+        for pid in set(before) | set(self.own_pids()):
+            own += max(0.0, cpu_seconds(pid) - before.get(pid, 0.0))
+        foreign = max(0.0, busy_seconds() - busy - own)
+        return round(100 * foreign / (elapsed * (os.cpu_count() or 1)), 1) if elapsed else 0.0
