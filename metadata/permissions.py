@@ -20,6 +20,7 @@ from metadata.linkables import Linkable, Target
 from metadata.principals import Principal, reach_condition
 
 MSG_INACTIVE = "The token's user is inactive or no longer exists."
+MSG_CHANGE_ANY = "This needs the CAN_MUTATE_METADATA permission."
 
 
 class Action(enum.Enum):
@@ -94,6 +95,13 @@ class MetadataPermission(BasePermission):
     def may_change_any(self, principal: Principal) -> bool:
         flags = principal.flags
         return flags.is_active and flags.can_mutate_any
+
+    def check_change_any(self, principal: Principal | None) -> Principal:
+        """For what concerns every object at once (webhook subscriptions): CAN_MUTATE_METADATA."""
+        principal = self.authenticate(principal)
+        if not self.may_change_any(principal):
+            raise PermissionDenied(MSG_CHANGE_ANY)
+        return principal
 
     # DRF's hooks: the same decisions, raised as the core's errors.
 

@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 
 from metadata.linkables import all_linkables
 from metadata.rest import schema as _schema  # noqa: F401 - registers the schema extensions
+from metadata.rest import webhooks
 from metadata.rest.auth import TokenView
 from metadata.rest.lookup import PartnerMetadataLookupView
 from metadata.rest.partner_metadata import PartnerMetadataView
@@ -42,6 +43,22 @@ def partner_metadata_routes() -> list[URLPattern]:
 urlpatterns = [
     *partner_metadata_routes(),
     path("auth/token", TokenView.as_view(), name="auth-token"),
+    path("webhook_subscriptions", webhooks.SubscriptionsView.as_view(), name="webhooks"),
+    path(
+        "webhook_subscriptions/<str:subscription_id>",
+        webhooks.SubscriptionView.as_view(),
+        name="webhook",
+    ),
+    path(
+        "webhook_subscriptions/<str:subscription_id>/deliveries",
+        webhooks.DeliveriesView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhook_subscriptions/<str:subscription_id>/deliveries/<str:delivery_id>/redeliver",
+        webhooks.RedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
     path(
         "schema/",
         SpectacularAPIView.as_view(authentication_classes=(), permission_classes=(AllowAny,)),

@@ -1,0 +1,242 @@
+"""`/v1/webhook_subscriptions`: partners manage their change-event endpoints (Monite-shaped).
+
+Thin over `metadata.webhooks.subscriptions`; every call needs CAN_MUTATE_METADATA (asked of
+the one permission object). A subscription's secret is in the answer to its creation only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metadata.errors import NotFound, RuleViolation, Violation
+from metadata.models import WebhookDelivery, WebhookSubscription
+from metadata.permissions import MetadataPermission, metadata_permission
+from metadata.rest.base import GatewayAPIView
+from metadata.rest.parsers import StrictJSONParser
+from metadata.rest.schema import ERRORS
+from metadata.webhooks import subscriptions
+from metadata.webhooks.events import EVENT_TYPES, object_types
+
+MSG_BODY_NOT_OBJECT = "the body must be a JSON object"
+MSG_NO_DELIVERY = "No such delivery for this subscription."
+DELIVERY_PAGE = 100
+TAGS = ["Webhook subscriptions"]
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    object_type = serializers.ChoiceField(choices=object_types())
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES))
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("id", "url", "object_type", "event_types", "is_active", "created_at")
+
+
+class CreatedSubscriptionSerializer(SubscriptionSerializer):
+    secret = serializers.CharField(help_text="The signing secret: shown in this answer only.")
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = (*SubscriptionSerializer.Meta.fields, "secret")
+
+
+class SubscriptionListSerializer(serializers.Serializer):
+    data = SubscriptionSerializer(many=True)
+
+
+class SubscriptionInputSerializer(serializers.Serializer):
+    """For the schema only: the service validates (its messages are the contract's)."""
+
+    url = serializers.URLField()
+    object_type = serializers.ChoiceField(choices=object_types())
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_TYPES), required=False
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class AttemptSerializer(serializers.Serializer):
+    started_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event = serializers.JSONField(source="event.payload")
+    attempts_log = AttemptSerializer(source="log", many=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = (
+            "id",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+            "event",
+            "attempts_log",
+        )
+
+
+class DeliveryListSerializer(serializers.Serializer):
+    data = DeliverySerializer(many=True)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise RuleViolation([Violation(("body",), MSG_BODY_NOT_OBJECT, "type_error.dict")])
+    return request.data
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    known = ("url", "object_type", "event_types", "is_active")
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise RuleViolation(
+            [
+                Violation(("body", key), f"unknown field {key!r}", "value_error.extra")
+                for key in unknown
+            ]
+        )
+    return {key: body[key] for key in known if key in body}
+
+
+class WebhookView(GatewayAPIView):
+    permission_classes = (MetadataPermission,)
+    parser_classes = (StrictJSONParser,)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        metadata_permission.check_change_any(request.user)
+
+    def subscription(self, subscription_id: str) -> WebhookSubscription:
+        return subscriptions.get_subscription(subscription_id=subscription_id)
+
+
+class SubscriptionsView(WebhookView):
+    http_method_names = ("get", "post")
+
+    @extend_schema(
+        tags=TAGS,
+        summary="List webhook subscriptions",
+        operation_id="list_webhook_subscriptions",
+        responses={200: SubscriptionListSerializer, **{c: ERRORS[c] for c in (401, 403, 429)}},
+    )
+    def get(self, request: Request) -> Response:
+        rows = WebhookSubscription.objects.order_by("-created_at")
+        return Response({"data": SubscriptionSerializer(rows, many=True).data})
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Create a webhook subscription",
+        operation_id="create_webhook_subscription",
+        description="The answer holds the signing secret; it is never shown again.",
+        request=SubscriptionInputSerializer,
+        responses={
+            201: CreatedSubscriptionSerializer,
+            **{c: ERRORS[c] for c in (400, 401, 403, 413, 415, 422, 429)},
+        },
+    )
+    def post(self, request: Request) -> Response:
+        fields = _fields(_body(request))
+        subscription = subscriptions.create_subscription(
+            url=fields.get("url"),
+            object_type=fields.get("object_type"),
+            event_types=fields.get("event_types"),
+            actor_id=request.user.user_id,
+        )
+        if fields.get("is_active") is False:
+            subscriptions.update_subscription(subscription=subscription, is_active=False)
+        answer = CreatedSubscriptionSerializer(subscription).data
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+
+class SubscriptionView(WebhookView):
+    http_method_names = ("get", "patch", "delete")
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Read a webhook subscription",
+        operation_id="get_webhook_subscription",
+        responses={200: SubscriptionSerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+    )
+    def get(self, request: Request, subscription_id: str) -> Response:
+        return Response(SubscriptionSerializer(self.subscription(subscription_id)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change a webhook subscription",
+        operation_id="update_webhook_subscription",
+        request=SubscriptionInputSerializer(partial=True),
+        responses={
+            200: SubscriptionSerializer,
+            **{c: ERRORS[c] for c in (400, 401, 403, 404, 413, 415, 422, 429)},
+        },
+    )
+    def patch(self, request: Request, subscription_id: str) -> Response:
+        subscription = self.subscription(subscription_id)
+        subscriptions.update_subscription(subscription=subscription, **_fields(_body(request)))
+        return Response(SubscriptionSerializer(subscription).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete a webhook subscription",
+        operation_id="delete_webhook_subscription",
+        responses={
+            204: OpenApiResponse(description="Deleted, with its delivery log."),
+            **{c: ERRORS[c] for c in (401, 403, 404, 429)},
+        },
+    )
+    def delete(self, request: Request, subscription_id: str) -> Response:
+        subscriptions.delete_subscription(subscription=self.subscription(subscription_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeliveriesView(WebhookView):
+    http_method_names = ("get",)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="A subscription's delivery log (newest first, 100 at most)",
+        operation_id="list_webhook_deliveries",
+        responses={200: DeliveryListSerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+    )
+    def get(self, request: Request, subscription_id: str) -> Response:
+        subscription = self.subscription(subscription_id)
+        rows = (
+            subscription.deliveries.select_related("event")
+            .prefetch_related("log")
+            .order_by("-created_at")[:DELIVERY_PAGE]
+        )
+        return Response({"data": DeliverySerializer(rows, many=True).data})
+
+
+class RedeliverView(WebhookView):
+    http_method_names = ("post",)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Deliver an event again",
+        operation_id="redeliver_webhook",
+        request=None,
+        responses={200: DeliverySerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+    )
+    def post(self, request: Request, subscription_id: str, delivery_id: str) -> Response:
+        subscription = self.subscription(subscription_id)
+        try:
+            key = uuid.UUID(delivery_id)
+        except ValueError as error:
+            raise NotFound(MSG_NO_DELIVERY) from error
+        delivery = subscription.deliveries.select_related("event").filter(pk=key).first()
+        if delivery is None:
+            raise NotFound(MSG_NO_DELIVERY)
+        return Response(DeliverySerializer(subscriptions.redeliver(delivery=delivery)).data)
