@@ -61,6 +61,9 @@ def compile_query(
             raise ValueError(f"placeholder {name} does not appear in the compiled query")
         slots[name] = positions
     return CompiledQuery(
-        sql=sql, params=tuple(params), slots=slots, placeholders=placeholders,
+        sql=sql,
+        params=tuple(params),
+        slots=slots,
+        placeholders=placeholders,
         model=queryset.model,
     )

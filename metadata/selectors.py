@@ -61,9 +61,7 @@ _compiled_targets: dict[tuple[str, bool, str], CompiledQuery] = {}
 def _target_query(linkable: Linkable, key: Any, user_id: Any, with_flags: bool) -> Any:
     """The object with the caller's reach, and the caller's flags when not yet known."""
     model = linkable.model
-    reach = model.objects.filter(pk=OuterRef("pk")).filter(
-        reach_condition(linkable.reach, user_id)
-    )
+    reach = model.objects.filter(pk=OuterRef("pk")).filter(reach_condition(linkable.reach, user_id))
     rows = model.objects.filter(**{linkable.identifier_field: key}).annotate(
         target_reachable=Exists(reach)
     )
@@ -80,8 +78,10 @@ def _compiled_target_query(linkable: Linkable, with_flags: bool) -> CompiledQuer
     cache_key = (linkable.name, with_flags, connections[alias].vendor)
     if cache_key not in _compiled_targets:
         meta = linkable.model._meta
-        key_field = meta.pk if linkable.identifier_field == "pk" else meta.get_field(
-            linkable.identifier_field
+        key_field = (
+            meta.pk
+            if linkable.identifier_field == "pk"
+            else meta.get_field(linkable.identifier_field)
         )
         _compiled_targets[cache_key] = compile_query(
             lambda key, user_id: _target_query(linkable, key, user_id, with_flags),
@@ -112,8 +112,9 @@ def find_target(*, linkable: Linkable, identifier: str, principal: Principal) ->
     meta = linkable.model._meta
     if with_flags:
         principal.prime(
-            Flags(is_active=bool(flags[0]), can_mutate_any=bool(flags[1]),
-                  can_view_any=bool(flags[2]))
+            Flags(
+                is_active=bool(flags[0]), can_mutate_any=bool(flags[1]), can_view_any=bool(flags[2])
+            )
         )
     pk = meta.pk.to_python(pk)
     return Target(
