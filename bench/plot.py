@@ -16,7 +16,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     doors = results["door_list"]
     floor = results["doors"]["floor_get"]["rps"]
-    labels = [d["label"].replace("GraphQL ", "GraphQL\n") for d in doors]
+    labels = [d["label"].replace("GraphQL ", "GraphQL\n").replace(", ", ",\n") for d in doors]
     values = [results["doors"][d["key"]]["rps"] for d in doors]
     colours = [
         COLOURS["floor" if d["key"] == "floor_get" else d["label"].split()[0]] for d in doors
@@ -52,8 +52,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     )
 
     sizes = results["sizes"]
-    for data in results["sweep"].values():
-        sweep.plot(sizes, [data["p50_ms"][str(s)] for s in sizes], marker="o", label=data["label"])
+    for key, data in results["sweep"].items():
+        style = {"color": COLOURS["floor"], "linestyle": "--"} if key == "floor_get" else {}
+        points = [data["p50_ms"][str(s)] for s in sizes]
+        sweep.plot(sizes, points, marker="o", label=data["label"], **style)
     sweep.set_xscale("log")
     sweep.set_xlabel("metadata rows")
     sweep.set_ylabel("p50 latency, ms")
