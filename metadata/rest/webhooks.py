@@ -68,6 +68,10 @@ class AttemptSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    # Declared, not derived: a model field's range depends on the database and would make
+    # the schema differ between SQLite and PostgreSQL.
+    attempts = serializers.IntegerField(min_value=0)
+    last_status_code = serializers.IntegerField(allow_null=True)
     event = serializers.JSONField(source="event.payload")
     attempts_log = AttemptSerializer(source="log", many=True)
 
