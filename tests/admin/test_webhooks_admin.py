@@ -22,27 +22,15 @@ from metadata.webhooks import delivery, subscriptions
 from tests.admin.conftest import client_for
 from tests.admin.helpers import form_errors
 from tests.conftest import COUNTERPART_ONE, COUNTERPART_TWO, PARTNER
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, fast_policy
 
 SUBSCRIPTIONS = "/admin/metadata/webhooksubscription/"
 DELIVERIES = "/admin/metadata/webhookdelivery/"
 EVENTS = "/admin/metadata/webhookevent/"
 COUNTERPART_TYPE = "counterpart_partner_metadata"
 PARTNER_URL = "https://partner.example.com/hooks/metadata"
-FAST = delivery.Policy(
-    timeout_seconds=2,
-    lease_seconds=2,
-    base_backoff_seconds=0.1,
-    max_backoff_seconds=1,
-    max_attempts=5,
-)
-ONE_TRY = delivery.Policy(
-    timeout_seconds=2,
-    lease_seconds=2,
-    base_backoff_seconds=0.1,
-    max_backoff_seconds=1,
-    max_attempts=1,  # the first failure is final
-)
+FAST = fast_policy()
+ONE_TRY = fast_policy(max_attempts=1)  # the first failure is final
 
 
 def subscribe(url: str = PARTNER_URL, **fields: Any) -> WebhookSubscription:

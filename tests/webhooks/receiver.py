@@ -84,3 +84,16 @@ def receiver() -> Iterator[Receiver]:
     yield receiver
     server.shutdown()
     server.server_close()
+
+
+def fast_policy(max_attempts: int = 5) -> Any:
+    """A delivery policy for tests: short timeouts, leases and backoff."""
+    from metadata.webhooks.delivery import Policy
+
+    return Policy(
+        timeout_seconds=2,
+        lease_seconds=2,
+        base_backoff_seconds=0.1,
+        max_backoff_seconds=1,
+        max_attempts=max_attempts,
+    )

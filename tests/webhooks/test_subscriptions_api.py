@@ -11,16 +11,10 @@ from django.test import Client
 from metadata.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from metadata.webhooks import delivery
 from tests.conftest import COUNTERPART_ONE, PARTNER, SOME_TEST, SUPPORT
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, fast_policy
 
 BASE = "/v1/webhook_subscriptions"
-FAST = delivery.Policy(
-    timeout_seconds=2,
-    lease_seconds=2,
-    base_backoff_seconds=0.05,
-    max_backoff_seconds=0.1,
-    max_attempts=1,
-)
+FAST = fast_policy(max_attempts=1)
 
 
 def call(method: str, path: str, token: str, body: Any = None) -> Any:

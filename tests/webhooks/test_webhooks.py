@@ -31,16 +31,10 @@ from metadata.principals import Principal
 from metadata.webhooks import delivery, signing, subscriptions
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER, SUPPORT_LEAD
 from tests.live import database_url
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, fast_policy
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-FAST = delivery.Policy(
-    timeout_seconds=2,
-    lease_seconds=2,
-    base_backoff_seconds=0.1,
-    max_backoff_seconds=1,
-    max_attempts=5,
-)
+FAST = fast_policy()
 UPDATE = """
 mutation updateMetadata($input: MetadataInput!) {
   updateMetadata(input: $input) { metadata { key value } }
