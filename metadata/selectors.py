@@ -1,14 +1,15 @@
 """Reads: resolving identifiers to objects and reading their metadata.
 
-With `metadata.services` the only code that touches `Metadata` rows. A read costs two
-queries: the object (with the caller's access and user state computed in the same query),
-then its rows.
+With `metadata.services` the only code that touches `Metadata` rows. A read of a document
+costs one query: the object, the caller's access and user state, and the object's rows, all
+in the same statement (`read_document`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,12 +18,15 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, router
 from django.db.models import (
+    Aggregate,
     Exists,
     Expression,
     F,
+    Func,
     JSONField,
     OuterRef,
     Q,
+    Subquery,
     TextField,
     UUIDField,
     Value,
@@ -48,34 +52,107 @@ def content_type_for(linkable: Linkable) -> ContentType:
     return ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
 
 
-# Stand-ins while a target query is compiled; none can name a real object or user.
+class ObjectIdOf(Func):
+    """A primary key as text, in the form `Metadata.object_id` stores it (`str(pk)`).
+
+    SQLite keeps UUIDs as 32 hex digits, so there the dashes are put back. The expression
+    is written out five times there: it must be a column, which takes no parameters.
+    """
+
+    output_field = TextField()
+    template = "CAST(%(expressions)s AS TEXT)"
+    _SQLITE_UUID = " || '-' || ".join(
+        f"SUBSTR(%(expressions)s, {start}, {length})"
+        for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    )
+
+    def __init__(self, expression: Any, *, is_uuid: bool) -> None:
+        super().__init__(expression)
+        self.is_uuid = is_uuid
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        if self.is_uuid:
+            extra["template"] = f"({self._SQLITE_UUID})"
+        return self.as_sql(compiler, connection, **extra)
+
+
+class DocumentPairs(Aggregate):
+    """A document's rows as one JSON text, `[[key, value], ...]`, in no particular order.
+
+    A JSON `null` value is SQL NULL in the row and `null` in the pair; SQLite keeps values as
+    JSON text, which `JSON()` embeds as JSON rather than as a string.
+    """
+
+    function = "JSON_AGG"
+    name = "DocumentPairs"
+    output_field = TextField()
+    template = "CAST(JSON_AGG(JSON_BUILD_ARRAY(%(expressions)s)) AS TEXT)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        clone = self.copy()
+        key, value, *rest = clone.get_source_expressions()  # `rest`: the aggregate's filter
+        clone.set_source_expressions([key, Func(value, function="JSON"), *rest])
+        extra["template"] = "JSON_GROUP_ARRAY(JSON_ARRAY(%(expressions)s))"
+        return super(DocumentPairs, clone).as_sql(compiler, connection, **extra)
+
+
+def _document_column(linkable: Linkable, content_type_id: Any) -> Subquery:
+    """The linked object's rows, as `DocumentPairs`, for a column of a query of its model."""
+    object_id = ObjectIdOf(OuterRef("pk"), is_uuid=isinstance(linkable.model._meta.pk, UUIDField))
+    rows = Metadata.objects.filter(content_type_id=content_type_id, object_id=object_id)
+    return Subquery(
+        rows.order_by()
+        .values("content_type_id")
+        .annotate(pairs=DocumentPairs(F("key"), F("value")))
+        .values("pairs")
+    )
+
+
+def _decode_pairs(text: str | None) -> Document:
+    return dict(sorted(json.loads(text))) if text else {}
+
+
+# Stand-ins while a target query is compiled; none can name a real object, user or type.
 _SENTINEL_USER = uuid.UUID("00000000-0000-4000-8000-00005e471ae1")
 _SENTINEL_KEYS = {
     "uuid": uuid.UUID("00000000-0000-4000-8000-00005e471ae2"),
     "integer": 9_223_372_036_854_775_001,
     "string": "\x00sentinel\x00",
 }
-_compiled_targets: dict[tuple[str, bool, str], CompiledQuery] = {}
+_SENTINEL_CONTENT_TYPE = -5_471_001
+_compiled_targets: dict[tuple[str, bool, bool, str], CompiledQuery] = {}
 
 
-def _target_query(linkable: Linkable, key: Any, user_id: Any, with_flags: bool) -> Any:
-    """The object with the caller's reach, and the caller's flags when not yet known."""
+def _target_query(
+    linkable: Linkable,
+    key: Any,
+    user_id: Any,
+    content_type_id: Any,
+    with_flags: bool,
+    with_document: bool,
+) -> Any:
+    """The object with the caller's reach, the caller's flags when not yet known, and the
+    object's document when asked for."""
     model = linkable.model
     reach = model.objects.filter(pk=OuterRef("pk")).filter(reach_condition(linkable.reach, user_id))
     rows = model.objects.filter(**{linkable.identifier_field: key}).annotate(
         target_reachable=Exists(reach)
     )
+    fields = ["pk", linkable.entity_field or "pk", "target_reachable"]
+    if with_document:
+        rows = rows.annotate(target_document=_document_column(linkable, content_type_id))
+        fields.append("target_document")
     if with_flags:
         rows = rows.annotate(**flag_annotations(user_id))
-    fields = ["pk", linkable.entity_field or "pk", "target_reachable"]
-    if with_flags:
         fields += ["principal_is_active", "principal_can_mutate_any", "principal_can_view_any"]
     return rows.order_by().values_list(*fields)[:1]
 
 
-def _compiled_target_query(linkable: Linkable, with_flags: bool) -> CompiledQuery:
+def _compiled_target_query(
+    linkable: Linkable, with_flags: bool, with_document: bool = False
+) -> CompiledQuery:
     alias = router.db_for_read(linkable.model)
-    cache_key = (linkable.name, with_flags, connections[alias].vendor)
+    cache_key = (linkable.name, with_flags, with_document, connections[alias].vendor)
     if cache_key not in _compiled_targets:
         meta = linkable.model._meta
         key_field = (
@@ -83,15 +160,58 @@ def _compiled_target_query(linkable: Linkable, with_flags: bool) -> CompiledQuer
             if linkable.identifier_field == "pk"
             else meta.get_field(linkable.identifier_field)
         )
+        placeholders = {
+            "key": Placeholder(_SENTINEL_KEYS[linkable.identifier_kind], key_field),
+            "user_id": Placeholder(_SENTINEL_USER, User._meta.pk),
+        }
+        if with_document:
+            placeholders["content_type_id"] = Placeholder(
+                _SENTINEL_CONTENT_TYPE, ContentType._meta.pk
+            )
         _compiled_targets[cache_key] = compile_query(
-            lambda key, user_id: _target_query(linkable, key, user_id, with_flags),
-            {
-                "key": Placeholder(_SENTINEL_KEYS[linkable.identifier_kind], key_field),
-                "user_id": Placeholder(_SENTINEL_USER, User._meta.pk),
-            },
+            lambda key, user_id, content_type_id=None: _target_query(
+                linkable, key, user_id, content_type_id, with_flags, with_document
+            ),
+            placeholders,
             alias,
         )
     return _compiled_targets[cache_key]
+
+
+def _resolve(
+    linkable: Linkable, identifier: str, principal: Principal, *, with_document: bool
+) -> tuple[Target, Document] | None:
+    try:
+        key = linkable.parse_identifier(identifier)
+    except (TypeError, ValueError):
+        return None
+    with_flags = not principal.flags_loaded
+    compiled = _compiled_target_query(linkable, with_flags, with_document)
+    values: dict[str, Any] = {"key": key, "user_id": principal.user_id}
+    if with_document:
+        values["content_type_id"] = content_type_for(linkable).pk
+    rows = compiled.rows(**values)
+    if not rows:
+        return None
+    row = list(rows[0])
+    pk, entity_id, reachable = row[:3]
+    document = _decode_pairs(row[3]) if with_document else {}
+    flags = row[4:] if with_document else row[3:]
+    if with_flags:
+        principal.prime(
+            Flags(
+                is_active=bool(flags[0]), can_mutate_any=bool(flags[1]), can_view_any=bool(flags[2])
+            )
+        )
+    pk = linkable.model._meta.pk.to_python(pk)
+    target = Target(
+        linkable=linkable,
+        pk=pk,
+        identifier=str(pk) if linkable.identifier_field == "pk" else str(key),
+        entity_id=uuid.UUID(str(entity_id)) if linkable.entity_field else None,
+        reachable=bool(reachable),
+    )
+    return target, document
 
 
 def find_target(*, linkable: Linkable, identifier: str, principal: Principal) -> Target | None:
@@ -100,30 +220,8 @@ def find_target(*, linkable: Linkable, identifier: str, principal: Principal) ->
     One query, compiled once per type: the object, whether the principal reaches it, and
     (when not known yet) the principal's own flags.
     """
-    try:
-        key = linkable.parse_identifier(identifier)
-    except (TypeError, ValueError):
-        return None
-    with_flags = not principal.flags_loaded
-    rows = _compiled_target_query(linkable, with_flags).rows(key=key, user_id=principal.user_id)
-    if not rows:
-        return None
-    pk, entity_id, reachable, *flags = rows[0]
-    meta = linkable.model._meta
-    if with_flags:
-        principal.prime(
-            Flags(
-                is_active=bool(flags[0]), can_mutate_any=bool(flags[1]), can_view_any=bool(flags[2])
-            )
-        )
-    pk = meta.pk.to_python(pk)
-    return Target(
-        linkable=linkable,
-        pk=pk,
-        identifier=str(pk) if linkable.identifier_field == "pk" else str(key),
-        entity_id=uuid.UUID(str(entity_id)) if linkable.entity_field else None,
-        reachable=bool(reachable),
-    )
+    found = _resolve(linkable, identifier, principal, with_document=False)
+    return found[0] if found else None
 
 
 def target_for_object(*, obj: Any, linkable: Linkable, principal: Principal) -> Target:
@@ -155,6 +253,26 @@ def open_target(
     if principal is not None:
         target = find_target(linkable=linkable, identifier=identifier, principal=principal)
     return metadata_permission.check(principal, target, action, entity_scope=entity_scope)
+
+
+def read_document(
+    *,
+    principal: Principal | None,
+    linkable: Linkable,
+    identifier: str,
+    entity_scope: str | None = None,
+) -> Document:
+    """`open_target` for reading and `get_document`, in one query: what a GET costs.
+
+    The rows come back with the object; they leave this function only once the permission
+    has allowed the read.
+    """
+    found = None
+    if principal is not None:
+        found = _resolve(linkable, identifier, principal, with_document=True)
+    target, document = found if found else (None, {})
+    metadata_permission.check(principal, target, Action.READ, entity_scope=entity_scope)
+    return document
 
 
 def rows_of(target: Target) -> Any:

@@ -77,6 +77,15 @@ def open_target(
     )
 
 
+def read_document(info: GraphQLResolveInfo, linked_object_type: Any, identifier: str) -> Any:
+    """Authenticate, then let the core resolve, authorise and read the object in one query."""
+    return selectors.read_document(
+        principal=principal_of(info),
+        linkable=linkable_of(linked_object_type),
+        identifier=identifier,
+    )
+
+
 def write_context(info: GraphQLResolveInfo) -> services.WriteContext:
     request = request_of(info)
     return services.WriteContext(

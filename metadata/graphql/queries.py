@@ -11,7 +11,7 @@ from typing import Any
 import graphene
 
 from metadata import selectors
-from metadata.graphql.context import open_target
+from metadata.graphql.context import open_target, read_document
 from metadata.graphql.lookup import lookup_field
 from metadata.graphql.types import (
     Account,
@@ -55,8 +55,7 @@ class Query(graphene.ObjectType):
     def resolve_metadata(
         root: Any, info: graphene.ResolveInfo, linked_object_type: Any, identifier: str
     ) -> list[Entry]:
-        target = open_target(info, linked_object_type, identifier, Action.READ)
-        return entries_of(selectors.get_document(target=target))
+        return entries_of(read_document(info, linked_object_type, identifier))
 
     @staticmethod
     def resolve_metadata_for_key(

@@ -3,8 +3,9 @@
 One view class serves every linkable type; `metadata.rest.urls` mounts it once per entry of
 the registry. The view only translates HTTP: it opens the target through
 `selectors.open_target` (which runs the one permission in the contract's order: who you are,
-whether the object exists and you may read it, whether you may change it), then reads or
-writes through `selectors`/`services`. Rules, permissions and error wording live in the core;
+whether the object exists and you may read it, whether you may change it), then writes
+through `services`; a read is `selectors.read_document`, the same checks and the document in
+one query. Rules, permissions and error wording live in the core;
 `metadata.rest.errors` turns the core's errors into answers.
 """
 
@@ -47,8 +48,13 @@ class PartnerMetadataView(LinkableView):
     schema = PartnerMetadataSchema()
 
     def get(self, request: Request, identifier: str) -> Response:
-        target = self.open(request, identifier, Action.READ)
-        return self.answer(selectors.get_document(target=target))
+        document = selectors.read_document(
+            principal=request.user,
+            linkable=self.mounted,
+            identifier=identifier,
+            entity_scope=headers.entity_scope(request),
+        )
+        return self.answer(document)
 
     def put(self, request: Request, identifier: str) -> Response:
         target = self.open(request, identifier, Action.WRITE)

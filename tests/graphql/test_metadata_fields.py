@@ -329,3 +329,21 @@ def test_update_costs_the_same_queries_for_1_and_40_existing_keys(token_for):
     # The object with the caller's access, lock, read, upsert, audit and whatever else the
     # core records per write (savepoints aside): a handful, never one per key.
     assert len([sql for sql in one if "SAVEPOINT" not in sql]) <= 8
+
+
+def test_reading_a_document_costs_one_query(token_for):
+    """The object, the caller's access and its rows come back in one statement."""
+    client = Client()
+    authorization = f"JWT {token_for(SOME_TEST)}"
+    services.replace_document(  # a null value is SQL NULL in its row
+        target=partner_target(),
+        document={"b": [1, 2], "a": None, "c": {"x": "é"}},
+        context=services.WriteContext(actor_id=None, door=Door.ADMIN),
+    )
+    variables = {"type": "ACCOUNT", "id": "A-154321"}
+    post(client, READ, variables, authorization=authorization)  # per-process caches
+    with CaptureQueriesContext(connection) as captured:
+        body = post(client, READ, variables, authorization=authorization).json()
+    assert len(captured.captured_queries) == 1
+    entries = [(entry["key"], json.loads(entry["value"])) for entry in body["data"]["metadata"]]
+    assert entries == [("a", None), ("b", [1, 2]), ("c", {"x": "é"})]

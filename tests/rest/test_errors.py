@@ -329,7 +329,7 @@ class Test500:
         def broken(**kwargs: Any) -> NoReturn:
             raise RuntimeError('relation "metadata_metadata" does not exist')
 
-        monkeypatch.setattr(selectors, "get_document", broken)
+        monkeypatch.setattr(selectors, "read_document", broken)
         with caplog.at_level(logging.ERROR, logger="metadata.rest"):
             response = api_as(PARTNER).get(CP)
         payload = assert_error(response, 500, "server_error")

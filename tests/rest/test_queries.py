@@ -1,4 +1,4 @@
-"""Query budget: a read is two queries (the object with the caller's access, then its rows)."""
+"""Query budget: a read is one query (the object, the caller's access and its rows together)."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ pytestmark = pytest.mark.django_db
         (SOME_TEST, url("properties", "1")),
     ],
 )
-def test_get_costs_at_most_two_queries(
+def test_get_costs_one_query(
     token_for: TokenFactory, django_assert_max_num_queries: Any, email: str, path: str
 ) -> None:
     client = Client()
     headers = {"Authorization": f"Bearer {token_for(email)}", "X-Monite-Entity-Id": ENTITY_ONE}
     client.put(path, body({"a": 1, "b": [1, 2]}), content_type=JSON, headers=headers)
     assert client.get(path, headers=headers).status_code == 200  # warms the ContentType cache
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         response = client.get(path, headers=headers)
     assert response.json() == {"metadata": {"a": 1, "b": [1, 2]}}
 
@@ -41,7 +41,7 @@ def test_a_refused_read_costs_no_more(
     client = Client()
     headers = {"Authorization": f"Bearer {token_for(SOME_TEST)}"}
     client.get(url("accounts", "A-154321"), headers=headers)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         assert client.get(url("accounts", "A-12345"), headers=headers).status_code == 404
     with django_assert_max_num_queries(0):
         assert client.get(url("accounts", "A-12345")).status_code == 401
