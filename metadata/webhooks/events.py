@@ -6,11 +6,10 @@ and delivery loses nothing, and a refused or no-op write produces no event.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from django.utils import timezone
 
 from metadata.linkables import REGISTRY, Target
 from metadata.models import WebhookEvent
@@ -34,14 +33,16 @@ def event_type_of(before: Document, after: Document) -> str:
     return DELETED if not after else UPDATED
 
 
-def record_change(
+def change_event(
     *,
     target: Target,
     before: Document,
     after: Document,
     keys: Sequence[str],
     context: WriteContext,
+    at: datetime.datetime,
 ) -> WebhookEvent:
+    """The event of one change, not yet saved: `metadata.services` writes it with the change."""
     event_id = uuid.uuid4()
     event_type = event_type_of(before, after)
     changes: list[dict[str, Any]] = [
@@ -56,7 +57,7 @@ def record_change(
     ]
     payload = {
         "id": str(event_id),
-        "created_at": timezone.now().isoformat(),
+        "created_at": at.isoformat(),
         "object_type": target.linkable.webhook_object_type,
         "event_type": event_type,
         "object": {"type": target.linkable.name, "id": target.identifier},
@@ -65,9 +66,10 @@ def record_change(
         "actor_id": str(context.actor_id) if context.actor_id else None,
         "request_id": context.request_id,
     }
-    return WebhookEvent.objects.create(
+    return WebhookEvent(
         id=event_id,
         object_type=target.linkable.webhook_object_type,
         event_type=event_type,
         payload=payload,
+        created_at=at,
     )
