@@ -220,6 +220,10 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
+# One decoder for every call: `json.loads` with an option builds a new one each time.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def parse_json(text: str | bytes, *, message: str = MSG_BODY_NOT_JSON) -> Any:
     """Strict JSON: NaN and Infinity refused, invalid UTF-8 refused, nesting bounded.
 
@@ -238,7 +242,9 @@ def parse_json(text: str | bytes, *, message: str = MSG_BODY_NOT_JSON) -> Any:
             too_deep = MSG_TOO_DEEP.format(depth=depth, limit=MAX_DEPTH)
             raise RuleViolation([Violation(("metadata",), too_deep, "value_error.too_deep")])
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        if text.startswith("\ufeff"):  # as `json.loads` does
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM", text, 0)
+        parsed = _STRICT_DECODER.decode(text)
     except RecursionError as error:  # pragma: no cover - guarded by the depth scan above
         raise NotJSON(message.format(reason="it is nested too deeply")) from error
     except ValueError as error:

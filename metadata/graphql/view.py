@@ -9,7 +9,10 @@ What changes from `GraphQLView`:
 - every error is formatted by `metadata.graphql.errors.format_error`;
 - CSRF is enforced only for cookie-session requests (stack note 2): header-authenticated
   and cookie-less clients are exempt, as a token in a header cannot be forged cross-site;
-- graphene's debug middleware is off, even with DEBUG (it wraps every database cursor).
+- graphene's debug middleware is off, even with DEBUG (it wraps every database cursor);
+- only the GraphiQL page sets the CSRF cookie (graphene sets it on every answer, which costs
+  a fresh token per API call that no API client reads);
+- resolvers are all synchronous, so results are not inspected for awaitables.
 """
 
 from __future__ import annotations
@@ -51,6 +54,15 @@ def _bad_request(message: str) -> HttpError:
     return HttpError(HttpResponseBadRequest(message), message)
 
 
+# graphene's `dispatch` without its `ensure_csrf_cookie` decorator (`method_decorator` keeps
+# the undecorated method as `__wrapped__`).
+_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
+
+
+def _never_awaitable(value: Any) -> bool:
+    return False
+
+
 def needs_csrf_check(request: HttpRequest) -> bool:
     """Only a request that could ride on a browser's session cookie is checked."""
     return (
@@ -77,7 +89,9 @@ class MetadataGraphQLView(GraphQLView):
             rejected = CsrfViewMiddleware(_no_response).process_view(request, None, (), {})
             if rejected is not None:
                 return rejected
-        return super().dispatch(request, *args, **kwargs)
+        if request.method == "GET" and self.request_wants_html(request):
+            return super().dispatch(request, *args, **kwargs)  # GraphiQL posts with the cookie
+        return _dispatch_without_csrf_cookie(self, request, *args, **kwargs)
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
@@ -161,6 +175,7 @@ class MetadataGraphQLView(GraphQLView):
                 variable_values=variables,
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
+                is_awaitable=_never_awaitable,
             )
         except Exception as error:  # formatted (and logged) as an internal error
             return ExecutionResult(data=None, errors=[error])

@@ -143,6 +143,16 @@ class TestCsrf:
         assert response.status_code == 200
         assert response.json()["data"]["updateMetadata"]["metadata"]
 
+    def test_only_the_graphiql_page_sets_the_csrf_cookie(self, token_for):
+        client = Client()
+        token = token_for("partner@example.com")
+        api = post(client, "{ __typename }", authorization=f"JWT {token}")
+        assert api.status_code == 200
+        assert settings.CSRF_COOKIE_NAME not in api.cookies
+        page = client.get(URL, headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert page.cookies[settings.CSRF_COOKIE_NAME].value
+
     def test_cookieless_posts_need_no_csrf_token(self, demo):
         response = post(Client(enforce_csrf_checks=True), UPDATE, metadata_input())
         assert response.status_code == 200
