@@ -1,12 +1,14 @@
 """Per-caller rate limits on the shared cache (Redis when REDIS_URL is set).
 
-A fixed window per caller: one atomic increment per request. Both doors ask the same
-question; when the cache cannot answer (Redis down), the request is allowed, so an outage
-degrades throttling and never a metadata read or write.
+A fixed window per caller: one atomic increment per request (the window's first request
+creates the counter). Both doors ask the same question; when the cache cannot answer
+(Redis down), the request is allowed, so an outage degrades throttling and never a
+metadata read or write.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ class Rate:
     seconds: int
 
     @classmethod
+    @functools.lru_cache(maxsize=32)
     def parse(cls, text: str) -> Rate:
         """`600/min`, `10/s`, `5000/hour`, DRF's notation."""
         count, _, period = text.partition("/")
@@ -43,16 +46,25 @@ def check(scope: str, caller: str, rate: Rate | None = None) -> Decision:
     window = int(now // rate.seconds)
     key = f"ratelimit:{scope}:{caller}:{window}"
     try:
-        count = 1 if cache.add(key, 1, timeout=rate.seconds + 1) else cache.incr(key)
-    except ValueError:  # the window expired between add and incr
-        cache.add(key, 1, timeout=rate.seconds + 1)
-        count = 1
+        count = cache.incr(key)
+    except ValueError:  # the window's first request: no counter yet
+        count = _start_window(key, rate)
     if count is None:  # the cache did not answer: degrade to no throttling
         return Decision(allowed=True)
     if count > rate.requests:
         retry_after = max(1, int((window + 1) * rate.seconds - now + 0.999))
         return Decision(allowed=False, retry_after=retry_after)
     return Decision(allowed=True)
+
+
+def _start_window(key: str, rate: Rate) -> int | None:
+    if cache.add(key, 1, timeout=rate.seconds + 1):
+        return 1
+    try:  # another request of the window created it first
+        return cache.incr(key)
+    except ValueError:  # and it expired since: a window of its own
+        cache.add(key, 1, timeout=rate.seconds + 1)
+        return 1
 
 
 def enforce(scope: str, caller: str) -> None:

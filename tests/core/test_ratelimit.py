@@ -42,3 +42,23 @@ def test_a_cache_that_does_not_answer_allows_the_request(monkeypatch: pytest.Mon
 def test_rates_are_written_as_drf_writes_them(text: str, rate: tuple[int, int]) -> None:
     parsed = ratelimit.Rate.parse(text)
     assert (parsed.requests, parsed.seconds) == rate
+
+
+def test_a_window_another_request_started_first_counts_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rate = ratelimit.Rate(requests=2, seconds=60)
+    real_incr = cache.incr
+    raced: list[str] = []
+
+    def incr_racing_another_request(key: str, *args: object, **kwargs: object) -> int:
+        if not raced:  # no counter yet; the other request creates it before our `add`
+            raced.append(key)
+            cache.add(key, 1, timeout=61)
+            raise ValueError(key)
+        return real_incr(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "incr", incr_racing_another_request)
+    assert ratelimit.check("user", "alice", rate).allowed  # the window's second request
+    assert not ratelimit.check("user", "alice", rate).allowed
+    assert raced
