@@ -30,8 +30,8 @@ class Placeholder:
     sentinel: Any
     field: Field
 
-    def prep(self, value: Any, alias: str) -> Any:
-        return self.field.get_db_prep_value(value, connections[alias], prepared=False)
+    def prep(self, value: Any, connection: Any) -> Any:
+        return self.field.get_db_prep_value(value, connection, prepared=False)
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,19 @@ class CompiledQuery:
     model: type
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
-        alias = router.db_for_read(self.model)
+        connection = connections[router.db_for_read(self.model)]
         params: list[Any] | dict[str, Any]
         if isinstance(self.params, Mapping):
             params = dict(self.params)
             for name, placeholder in self.placeholders.items():
-                params[name] = placeholder.prep(values[name], alias)
+                params[name] = placeholder.prep(values[name], connection)
         else:
             params = list(self.params)
             for name, positions in self.slots.items():
-                prepped = self.placeholders[name].prep(values[name], alias)
+                prepped = self.placeholders[name].prep(values[name], connection)
                 for position in positions:
                     params[position] = prepped
-        with connections[alias].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             return cursor.fetchall()
 
@@ -68,7 +68,7 @@ def compile_query(
     sql, params = queryset.query.sql_with_params()
     slots = {}
     for name, placeholder in placeholders.items():
-        prepped = placeholder.prep(placeholder.sentinel, alias)
+        prepped = placeholder.prep(placeholder.sentinel, connections[alias])
         positions = tuple(i for i, param in enumerate(params) if param == prepped)
         if not positions:
             raise ValueError(f"placeholder {name} does not appear in the compiled query")

@@ -108,6 +108,10 @@ def _document_column(linkable: Linkable, content_type_id: Any) -> Subquery:
     )
 
 
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
 def _decode_pairs(text: str | None) -> Document:
     return dict(sorted(json.loads(text))) if text else {}
 
@@ -208,7 +212,7 @@ def _resolve(
         linkable=linkable,
         pk=pk,
         identifier=str(pk) if linkable.identifier_field == "pk" else str(key),
-        entity_id=uuid.UUID(str(entity_id)) if linkable.entity_field else None,
+        entity_id=_as_uuid(entity_id) if linkable.entity_field else None,
         reachable=bool(reachable),
     )
     return target, document
