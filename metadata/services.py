@@ -27,7 +27,7 @@ from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import KeyExists, NotFound, PreconditionFailed
 from metadata.linkables import Linkable, Target
 from metadata.models import Door, Metadata, MetadataChange, WebhookEvent
-from metadata.rules import Document, canonical_json
+from metadata.rules import Document
 from metadata.selectors import content_type_for, get_document, rows_of
 from metadata.webhooks import events
 
@@ -171,18 +171,30 @@ def _matches(current: Document, if_match: Iterable[str]) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """JSON equality: `1`, `1.0` and `true` differ, as they do on the wire."""
-    return canonical_json(a) == canonical_json(b)
+    """JSON equality: `1`, `1.0` and `true` differ, as they do on the wire (and `-0.0`
+    from `0.0`); objects are equal whatever their key order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return bool(a == b)
 
 
 @dataclass(frozen=True)
 class _Change:
-    """What one write stores: rows removed and written, an audit entry per key, one event."""
+    """What one write stores: rows removed and written, an audit entry per changed key (in
+    key order), one event."""
 
     target: Target
+    before: Document
+    after: Document
     removed: list[str]
     written: dict[str, Any]
-    audit: list[MetadataChange]
+    changed: list[str]
     event: WebhookEvent
     context: WriteContext
     at: datetime.datetime
@@ -201,53 +213,47 @@ def _store(
         return
     at = timezone.now()
     changed = sorted([*removed, *written])
-    where = {"content_type": content_type_for(target.linkable), "object_id": target.object_id}
-    audit = [
-        MetadataChange(
-            **where,
-            key=key,
-            existed_before=key in current,
-            old_value=current.get(key),
-            exists_after=key in new,
-            new_value=new.get(key),
-            actor_id=context.actor_id,
-            door=context.door,
-            request_id=context.request_id,
-            created_at=at,
-        )
-        for key in changed
-    ]
     event = events.change_event(
         target=target, before=current, after=new, keys=changed, context=context, at=at
     )
-    stored = _Change(target, removed, written, audit, event, context, at)
+    change = _Change(target, current, new, removed, written, changed, event, context, at)
     if connections[alias].vendor == "postgresql":
-        _store_in_one_statement(stored, alias)
+        _store_in_one_statement(change, alias)
     else:
-        _store_with_the_orm(stored)
+        _store_with_the_orm(change)
 
 
 def _store_with_the_orm(change: _Change) -> None:
     target, context = change.target, change.context
+    where = {"content_type": content_type_for(target.linkable), "object_id": target.object_id}
     if change.removed:
         rows_of(target).filter(key__in=change.removed).delete()
     if change.written:
         Metadata.objects.bulk_create(
             [
-                Metadata(
-                    content_type=content_type_for(target.linkable),
-                    object_id=target.object_id,
-                    key=key,
-                    value=value,
-                    updated_by_id=context.actor_id,
-                )
+                Metadata(**where, key=key, value=value, updated_by_id=context.actor_id)
                 for key, value in change.written.items()
             ],
             update_conflicts=True,
             unique_fields=("content_type", "object_id", "key"),
             update_fields=("value", "updated_at", "updated_by"),
         )
-    MetadataChange.objects.bulk_create(change.audit)
+    MetadataChange.objects.bulk_create(
+        [
+            MetadataChange(
+                **where,
+                key=key,
+                existed_before=key in change.before,
+                old_value=change.before.get(key),
+                exists_after=key in change.after,
+                new_value=change.after.get(key),
+                actor_id=context.actor_id,
+                door=context.door,
+                request_id=context.request_id,
+            )
+            for key in change.changed
+        ]
+    )
     change.event.save(force_insert=True)
 
 
@@ -308,11 +314,11 @@ def _store_in_one_statement(change: _Change, alias: str) -> None:
         "door": str(context.door),
         "request": context.request_id,
         "at": change.at,
-        "audit_keys": [entry.key for entry in change.audit],
-        "existed_before": [entry.existed_before for entry in change.audit],
-        "old_values": [_json_text(entry.old_value) for entry in change.audit],
-        "exists_after": [entry.exists_after for entry in change.audit],
-        "new_values": [_json_text(entry.new_value) for entry in change.audit],
+        "audit_keys": change.changed,
+        "existed_before": [key in change.before for key in change.changed],
+        "old_values": [_json_text(change.before.get(key)) for key in change.changed],
+        "exists_after": [key in change.after for key in change.changed],
+        "new_values": [_json_text(change.after.get(key)) for key in change.changed],
         "event": event.id,
         "object_type": event.object_type,
         "event_type": event.event_type,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
 
 from metadata import rules, selectors, services
 from metadata.errors import KeyExists, PreconditionFailed, RuleViolation
@@ -16,6 +17,7 @@ from metadata.models import Door, Metadata, MetadataChange, User
 from metadata.permissions import Action
 from metadata.tokens import principal_from_header
 from tests.conftest import COUNTERPART_ONE, PARTNER
+from tests.core.test_rules import json_values
 
 
 @pytest.fixture
@@ -189,3 +191,27 @@ def test_deleting_an_object_deletes_its_metadata_but_keeps_its_history(
     Counterpart.objects.filter(pk=target.pk).delete()
     assert Metadata.objects.count() == 0
     assert MetadataChange.objects.filter(object_id=target.object_id).count() == 2
+
+
+@given(a=json_values(), b=json_values())
+def test_a_key_is_rewritten_exactly_when_its_json_text_differs(a: object, b: object) -> None:
+    """`services._same` decides which keys a write stores and audits: it must agree with
+    the canonical JSON text (so `1`, `1.0`, `true` and `-0.0`/`0.0` count as changes)."""
+    assert services._same(a, b) == (rules.canonical_json(a) == rules.canonical_json(b))
+    assert services._same(a, a)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (1, 1.0),
+        (1, True),
+        (0, False),
+        (0.0, -0.0),
+        ({"a": 1}, {"a": 1.0}),
+        ([1], [True]),
+        ("", None),
+    ],
+)
+def test_values_equal_in_python_but_not_in_json_are_different(a: object, b: object) -> None:
+    assert not services._same(a, b)
