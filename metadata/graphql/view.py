@@ -174,7 +174,7 @@ class MetadataGraphQLView(GraphQLView):
                 context_value=self.get_context(request),
                 variable_values=variables,
                 operation_name=operation_name,
-                middleware=self.get_middleware(request),
+                middleware=self.get_middleware(request) or None,  # none: no manager per field
                 is_awaitable=_never_awaitable,
             )
         except Exception as error:  # formatted (and logged) as an internal error
