@@ -43,11 +43,14 @@ _SAFE_BRACKETS = 500
 Document = dict[str, Any]
 
 
+_CANONICAL = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False
+)
+
+
 def canonical_json(document: Any) -> str:
     """The one serialisation the size rule and ETags are computed on."""
-    return json.dumps(
-        document, separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False
-    )
+    return _CANONICAL.encode(document)  # `json.dumps` with options builds an encoder per call
 
 
 def canonical_value(value: Any) -> Any:

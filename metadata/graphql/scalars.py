@@ -21,6 +21,9 @@ MSG_NOT_A_STRING = (
 )
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False)  # one for every value, as `json.dumps` would build
+
+
 @dataclass(frozen=True)
 class JSONText:
     """JSON text as the client sent it; `context.parse_value` parses it in the resolver."""
@@ -49,7 +52,7 @@ class JSONString(graphene.Scalar):
     def serialize(value: Any) -> str:
         stored = value.value if isinstance(value, StoredValue) else value
         # Python's default separators, as Kraken answers: '{"pet_type": "dog", "name": "fang"}'.
-        return json.dumps(stored, allow_nan=False)
+        return _ENCODER.encode(stored)
 
     @staticmethod
     def parse_literal(node: ValueNode, _variables: Any = None) -> JSONText | Any:
