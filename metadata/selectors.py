@@ -18,11 +18,9 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, router
 from django.db.models import (
-    Aggregate,
     Exists,
     Expression,
     F,
-    Func,
     JSONField,
     OuterRef,
     Q,
@@ -36,6 +34,7 @@ from django.db.models.functions import MD5, Cast, Replace
 from metadata import rules
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
+from metadata.expressions import DocumentPairs, ObjectIdOf
 from metadata.linkables import Linkable, Target
 from metadata.models import Metadata, User
 from metadata.permissions import Action, metadata_permission
@@ -50,50 +49,6 @@ MSG_CURSOR = "the pagination token is not one this lookup returned"
 def content_type_for(linkable: Linkable) -> ContentType:
     """Cached by Django after the first call; the registry's models are never proxies."""
     return ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
-
-
-class ObjectIdOf(Func):
-    """A primary key as text, in the form `Metadata.object_id` stores it (`str(pk)`).
-
-    SQLite keeps UUIDs as 32 hex digits, so there the dashes are put back. The expression
-    is written out five times there: it must be a column, which takes no parameters.
-    """
-
-    output_field = TextField()
-    template = "CAST(%(expressions)s AS TEXT)"
-    _SQLITE_UUID = " || '-' || ".join(
-        f"SUBSTR(%(expressions)s, {start}, {length})"
-        for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-    )
-
-    def __init__(self, expression: Any, *, is_uuid: bool) -> None:
-        super().__init__(expression)
-        self.is_uuid = is_uuid
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        if self.is_uuid:
-            extra["template"] = f"({self._SQLITE_UUID})"
-        return self.as_sql(compiler, connection, **extra)
-
-
-class DocumentPairs(Aggregate):
-    """A document's rows as one JSON text, `[[key, value], ...]`, in no particular order.
-
-    A JSON `null` value is SQL NULL in the row and `null` in the pair; SQLite keeps values as
-    JSON text, which `JSON()` embeds as JSON rather than as a string.
-    """
-
-    function = "JSON_AGG"
-    name = "DocumentPairs"
-    output_field = TextField()
-    template = "CAST(JSON_AGG(JSON_BUILD_ARRAY(%(expressions)s)) AS TEXT)"
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        clone = self.copy()
-        key, value, *rest = clone.get_source_expressions()  # `rest`: the aggregate's filter
-        clone.set_source_expressions([key, Func(value, function="JSON"), *rest])
-        extra["template"] = "JSON_GROUP_ARRAY(JSON_ARRAY(%(expressions)s))"
-        return super(DocumentPairs, clone).as_sql(compiler, connection, **extra)
 
 
 def _document_column(linkable: Linkable, content_type_id: Any) -> Subquery:
