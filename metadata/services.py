@@ -205,7 +205,7 @@ def _store(
 ) -> None:
     removed = [key for key in current if key not in new]
     written = {
-        key: rules.canonical_value(value)
+        key: value
         for key, value in new.items()
         if key not in current or not _same(current[key], value)
     }
@@ -231,7 +231,12 @@ def _store_with_the_orm(change: _Change) -> None:
     if change.written:
         Metadata.objects.bulk_create(
             [
-                Metadata(**where, key=key, value=value, updated_by_id=context.actor_id)
+                Metadata(
+                    **where,
+                    key=key,
+                    value=rules.canonical_value(value),  # SQLite compares JSON as text
+                    updated_by_id=context.actor_id,
+                )
                 for key, value in change.written.items()
             ],
             update_conflicts=True,
@@ -258,8 +263,8 @@ def _store_with_the_orm(change: _Change) -> None:
 
 
 def _json_text(value: Any) -> str | None:
-    """A value as the ORM sends a JSONField's (SQL NULL for JSON null), for a text array."""
-    return None if value is None else json.dumps(value)
+    """A value as JSON text for a jsonb parameter; JSON null is SQL NULL, as the ORM stores it."""
+    return None if value is None else rules.canonical_json(value)
 
 
 @functools.cache
