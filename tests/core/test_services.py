@@ -13,7 +13,7 @@ from hypothesis import given
 from metadata import rules, selectors, services
 from metadata.errors import KeyExists, PreconditionFailed, RuleViolation
 from metadata.linkables import Target, by_name
-from metadata.models import Door, Metadata, MetadataChange, User
+from metadata.models import Door, Metadata, MetadataChange, User, WebhookEvent
 from metadata.permissions import Action
 from metadata.tokens import principal_from_header
 from tests.conftest import COUNTERPART_ONE, PARTNER
@@ -215,3 +215,30 @@ def test_a_key_is_rewritten_exactly_when_its_json_text_differs(a: object, b: obj
 )
 def test_values_equal_in_python_but_not_in_json_are_different(a: object, b: object) -> None:
     assert not services._same(a, b)
+
+
+def test_an_update_keeps_a_rows_creation_and_records_who_changed_it_and_when(
+    target: Target, context: services.WriteContext
+) -> None:
+    """The rows, audit entries and event one write stores agree (one statement on
+    PostgreSQL, the ORM's elsewhere)."""
+    services.replace_document(target=target, document={"a": 1, "b": 1}, context=context)
+    created = Metadata.objects.get(key="a")
+    support = User.objects.get(email="support.lead@example.com")
+    later = services.WriteContext(actor_id=support.pk, door=Door.ADMIN, request_id="req-2")
+    services.merge_document(target=target, patch={"a": 2, "b": None}, context=later)
+
+    updated = Metadata.objects.get(key="a")
+    assert (updated.pk, updated.created_at) == (created.pk, created.created_at)
+    assert updated.updated_at > created.updated_at
+    assert updated.updated_by_id == support.pk
+    assert not Metadata.objects.filter(key="b").exists()
+    changes = MetadataChange.objects.filter(request_id="req-2").order_by("id")
+    assert [(c.key, c.old_value, c.new_value, c.action) for c in changes] == [
+        ("a", 1, 2, "updated"),
+        ("b", 1, None, "deleted"),
+    ]
+    assert {(c.actor_id, c.door) for c in changes} == {(support.pk, Door.ADMIN)}
+    event = WebhookEvent.objects.get(payload__request_id="req-2")
+    assert event.event_type == "updated"
+    assert [change["key"] for change in event.payload["changes"]] == ["a", "b"]
