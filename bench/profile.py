@@ -22,11 +22,10 @@ from bench.run import (
     DOCUMENT,
     FLOOR_PATH,
     GRAPHQL_QUERY,
-    GRAPHQL_UPDATE,
-    IDENTIFIER,
     LOOKUP,
     PARTNER_EMAIL,
     REST_PATH,
+    graphql_update_body,
     server_env,
 )
 
@@ -53,19 +52,7 @@ def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:
         ),
         "rest_lookup": lambda: client.get(LOOKUP.path),
         "graphql_metadata": lambda: graphql({"query": GRAPHQL_QUERY}),
-        "graphql_update": lambda: graphql(
-            {
-                "query": GRAPHQL_UPDATE,
-                "variables": {
-                    "input": {
-                        "linkedObjectType": "COUNTERPART",
-                        "identifier": IDENTIFIER,
-                        "key": "seq",
-                        "value": json.dumps(seq()),
-                    }
-                },
-            }
-        ),
+        "graphql_update": lambda: graphql(graphql_update_body(seq())),
     }
 
 

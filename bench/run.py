@@ -63,6 +63,17 @@ GRAPHQL_UPDATE = (
 )
 
 
+def graphql_update_body(seq: str) -> dict[str, Any]:
+    """The `updateMetadata` request the benchmark sends: the "seq" key of its object."""
+    variables = {
+        "linkedObjectType": "COUNTERPART",
+        "identifier": IDENTIFIER,
+        "key": "seq",
+        "value": json.dumps(seq),
+    }
+    return {"query": GRAPHQL_UPDATE, "variables": {"input": variables}}
+
+
 @dataclass(frozen=True)
 class Door:
     key: str
@@ -214,20 +225,7 @@ def preflight(base: str, token: str) -> dict[str, str]:
             base + "/v1/graphql/", json={"query": GRAPHQL_QUERY}, headers=auth, timeout=10
         ),
         "graphql_update": lambda: requests.post(
-            base + "/v1/graphql/",
-            json={
-                "query": GRAPHQL_UPDATE,
-                "variables": {
-                    "input": {
-                        "linkedObjectType": "COUNTERPART",
-                        "identifier": IDENTIFIER,
-                        "key": "seq",
-                        "value": json.dumps("preflight-2"),
-                    }
-                },
-            },
-            headers=auth,
-            timeout=10,
+            base + "/v1/graphql/", json=graphql_update_body("preflight-2"), headers=auth, timeout=10
         ),
     }
     for key, send in checks.items():

@@ -446,17 +446,7 @@ class WebhookEventAdmin(ReadOnlyForViewers, admin.ModelAdmin):
     ordering = ("-created_at",)
     list_per_page = 100
     show_full_result_count = False
-    fields = (
-        "id",
-        "created_at",
-        "object_type",
-        "event_type",
-        "object_label",
-        "door",
-        "dispatched_at",
-        "deliveries_link",
-        "payload_pretty",
-    )
+    fields = ("id", *list_display, "payload_pretty")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
