@@ -388,18 +388,14 @@ def lookup(
         except (TypeError, ValueError) as error:
             raise InvalidLookup(MSG_CURSOR) from error
         objects = objects.filter(**{f"{order}__gt": after})
-    page = list(objects.order_by(order)[: limit + 1])
+    # The page and each object's document in one query (as `read_document` reads one).
+    document = _document_column(linkable, content_type_for(linkable).pk)
+    page = list(
+        objects.annotate(target_document=document)
+        .order_by(order)
+        .values_list(order, "target_document")[: limit + 1]
+    )
     more = len(page) > limit
-    page = page[:limit]
-    documents: dict[str, Document] = {str(obj.pk): {} for obj in page}
-    for object_id, key_, value in (
-        Metadata.objects.filter(
-            content_type=content_type_for(linkable), object_id__in=list(documents)
-        )
-        .order_by("object_id", "key")
-        .values_list("object_id", "key", "value")
-    ):
-        documents[object_id][key_] = value
-    items = [(linkable.identifier_of(obj), documents[str(obj.pk)]) for obj in page]
+    items = [(str(identifier), _decode_pairs(pairs)) for identifier, pairs in page[:limit]]
     next_cursor = encode_cursor(items[-1][0]) if more else None
     return LookupPage(items=items, next_cursor=next_cursor)
