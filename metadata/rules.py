@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from metadata.errors import NotJSON, RuleViolation, Violation
@@ -169,12 +169,17 @@ def check_is_object(document: Any) -> None:
         raise RuleViolation([Violation(("metadata",), MSG_NOT_OBJECT, "type_error.dict")])
 
 
-def check_document(document: Any) -> None:
-    """Every rule of a whole document: an object, valid keys and values, at most 2000 bytes."""
+def check_document(document: Any, *, entries: Iterable[str] | None = None) -> None:
+    """Every rule of a whole document: an object, valid keys and values, at most 2000 bytes.
+
+    `entries` limits the key and value rules to those keys (every key by default): a write
+    checks the entries it changes, since the ones it keeps passed the rules when written.
+    The size is always the whole document's.
+    """
     check_is_object(document)
     found: list[Violation] = []
-    for key, value in document.items():
-        found.extend(entry_violations(key, value))
+    for key in document if entries is None else entries:
+        found.extend(entry_violations(key, document[key]))
     if found:
         raise RuleViolation(found)
     size = document_size(document)

@@ -131,8 +131,9 @@ def _write(
         if if_match is not None and not _matches(current, if_match):
             raise PreconditionFailed()
         new = change(current)
-        rules.check_document(new)
-        _store(target, current, new, context, alias)
+        written = _written(current, new)
+        rules.check_document(new, entries=written)
+        _store(target, current, new, written, context, alias)
     return dict(sorted(new.items()))
 
 
@@ -200,15 +201,24 @@ class _Change:
     at: datetime.datetime
 
 
-def _store(
-    target: Target, current: Document, new: Document, context: WriteContext, alias: str
-) -> None:
-    removed = [key for key in current if key not in new]
-    written = {
+def _written(current: Document, new: Document) -> dict[str, Any]:
+    """The entries of `new` that are not in `current` as they are: what a write stores."""
+    return {
         key: value
         for key, value in new.items()
         if key not in current or not _same(current[key], value)
     }
+
+
+def _store(
+    target: Target,
+    current: Document,
+    new: Document,
+    written: dict[str, Any],
+    context: WriteContext,
+    alias: str,
+) -> None:
+    removed = [key for key in current if key not in new]
     if not removed and not written:
         return
     at = timezone.now()

@@ -242,3 +242,29 @@ def test_an_update_keeps_a_rows_creation_and_records_who_changed_it_and_when(
     event = WebhookEvent.objects.get(payload__request_id="req-2")
     assert event.event_type == "updated"
     assert [change["key"] for change in event.payload["changes"]] == ["a", "b"]
+
+
+def test_a_write_is_judged_by_the_entries_it_changes_and_the_size_of_the_result(
+    target: Target, context: services.WriteContext
+) -> None:
+    """An entry stored before a rule existed (written here by hand) does not block writes of
+    other keys, but it still counts towards the document's size."""
+    old_key = " "  # a blank key: refused today
+    Metadata.objects.create(
+        content_type=selectors.content_type_for(target.linkable),
+        object_id=target.object_id,
+        key=old_key,
+        value="old",
+    )
+    document = services.set_key(target=target, key="ok", value=1, context=context)
+    assert document == services.Entry(key="ok", value=1)
+    with pytest.raises(RuleViolation) as refused:
+        services.set_key(target=target, key="bad\x00", value=1, context=context)
+    assert [v.type for v in refused.value.violations] == ["value_error.key.control_character"]
+    # {"big":"x…","ok":1} fits in the limit; with the old entry, {" ":"old",…}, it does not.
+    filler = "x" * (rules.MAX_DOCUMENT_BYTES - 20)
+    assert rules.document_size({"big": filler, "ok": 1}) <= rules.MAX_DOCUMENT_BYTES
+    with pytest.raises(RuleViolation) as too_large:
+        services.set_key(target=target, key="big", value=filler, context=context)
+    assert [v.type for v in too_large.value.violations] == ["value_error.too_large"]
+    assert set(selectors.get_document(target=target)) == {old_key, "ok"}
