@@ -1,11 +1,12 @@
 """Writes: every change to `Metadata` rows, from every door.
 
 Each write locks the linked object's row, reads the document, builds the document as it
-will be, checks the rules on *that*, and writes only the keys that changed, with an audit
-entry per key and one change event (the webhook outbox), in one transaction. Concurrent
-writers of one object queue on the lock (PostgreSQL `FOR NO KEY UPDATE`; SQLite takes its
-database write lock at BEGIN IMMEDIATE), so no key is lost and the size rule holds for the
-document as committed.
+will be, checks the rules on *that* (the entries it changes, and the size of the whole), and
+writes only the keys that changed, with an audit entry per key and one change event (the
+webhook outbox), in one transaction. Concurrent writers of one object queue on the lock
+(PostgreSQL `FOR NO KEY UPDATE`; SQLite takes its database write lock at BEGIN IMMEDIATE),
+so no key is lost and the size rule holds for the document as committed. On PostgreSQL the
+rows, the audit entries and the event are written by one statement.
 """
 
 from __future__ import annotations
