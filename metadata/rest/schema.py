@@ -92,6 +92,12 @@ ERRORS: dict[int, OpenApiResponse] = {
     ),
 }
 
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an operation, by status code."""
+    return {code: ERRORS[code] for code in codes}
+
+
 REQUEST_ID = OpenApiParameter(
     "X-Request-Id",
     str,
@@ -275,7 +281,7 @@ class LookupSchema(AutoSchema):
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         ok = OpenApiResponse(LookupPageSerializer, description="One page of objects.")
         codes = (400, 401, 404, 405, 422, 429)
-        return {200: ok, **{code: ERRORS[code] for code in codes}}
+        return {200: ok, **errors(*codes)}
 
 
 class TokenSchema(AutoSchema):
@@ -311,6 +317,6 @@ class TokenSchema(AutoSchema):
         unauthorized = error("The credentials are not valid (an unknown entity_user_id too).")
         return {
             200: issued,
-            **{code: ERRORS[code] for code in codes},
+            **errors(*codes),
             401: unauthorized,
         }

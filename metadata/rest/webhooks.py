@@ -19,7 +19,7 @@ from metadata.models import WebhookDelivery, WebhookSubscription
 from metadata.permissions import MetadataPermission, metadata_permission
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.parsers import StrictJSONParser
-from metadata.rest.schema import ERRORS
+from metadata.rest.schema import errors
 from metadata.webhooks import subscriptions
 from metadata.webhooks.events import EVENT_TYPES, object_types
 
@@ -133,7 +133,7 @@ class SubscriptionsView(WebhookView):
         tags=TAGS,
         summary="List webhook subscriptions",
         operation_id="list_webhook_subscriptions",
-        responses={200: SubscriptionListSerializer, **{c: ERRORS[c] for c in (401, 403, 429)}},
+        responses={200: SubscriptionListSerializer, **errors(401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
         rows = WebhookSubscription.objects.order_by("-created_at")
@@ -147,7 +147,7 @@ class SubscriptionsView(WebhookView):
         request=SubscriptionInputSerializer,
         responses={
             201: CreatedSubscriptionSerializer,
-            **{c: ERRORS[c] for c in (400, 401, 403, 413, 415, 422, 429)},
+            **errors(400, 401, 403, 413, 415, 422, 429),
         },
     )
     def post(self, request: Request) -> Response:
@@ -171,7 +171,7 @@ class SubscriptionView(WebhookView):
         tags=TAGS,
         summary="Read a webhook subscription",
         operation_id="get_webhook_subscription",
-        responses={200: SubscriptionSerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+        responses={200: SubscriptionSerializer, **errors(401, 403, 404, 429)},
     )
     def get(self, request: Request, subscription_id: str) -> Response:
         return Response(SubscriptionSerializer(self.subscription(subscription_id)).data)
@@ -183,7 +183,7 @@ class SubscriptionView(WebhookView):
         request=SubscriptionInputSerializer(partial=True),
         responses={
             200: SubscriptionSerializer,
-            **{c: ERRORS[c] for c in (400, 401, 403, 404, 413, 415, 422, 429)},
+            **errors(400, 401, 403, 404, 413, 415, 422, 429),
         },
     )
     def patch(self, request: Request, subscription_id: str) -> Response:
@@ -197,7 +197,7 @@ class SubscriptionView(WebhookView):
         operation_id="delete_webhook_subscription",
         responses={
             204: OpenApiResponse(description="Deleted, with its delivery log."),
-            **{c: ERRORS[c] for c in (401, 403, 404, 429)},
+            **errors(401, 403, 404, 429),
         },
     )
     def delete(self, request: Request, subscription_id: str) -> Response:
@@ -212,7 +212,7 @@ class DeliveriesView(WebhookView):
         tags=TAGS,
         summary="A subscription's delivery log (newest first, 100 at most)",
         operation_id="list_webhook_deliveries",
-        responses={200: DeliveryListSerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+        responses={200: DeliveryListSerializer, **errors(401, 403, 404, 429)},
     )
     def get(self, request: Request, subscription_id: str) -> Response:
         subscription = self.subscription(subscription_id)
@@ -232,7 +232,7 @@ class RedeliverView(WebhookView):
         summary="Deliver an event again",
         operation_id="redeliver_webhook",
         request=None,
-        responses={200: DeliverySerializer, **{c: ERRORS[c] for c in (401, 403, 404, 429)}},
+        responses={200: DeliverySerializer, **errors(401, 403, 404, 429)},
     )
     def post(self, request: Request, subscription_id: str, delivery_id: str) -> Response:
         subscription = self.subscription(subscription_id)
