@@ -25,18 +25,15 @@ def call(method: str, path: str, token: str, body: Any = None) -> Any:
     return getattr(client, method)(path, **kwargs)
 
 
+def subscribe(token: str, url: str, **fields: Any) -> Any:
+    """POST a subscription to counterpart metadata events for `url`."""
+    body = {"url": url, "object_type": "counterpart_partner_metadata", **fields}
+    return call("post", BASE, token, body)
+
+
 def test_create_read_update_delete(token_for: Callable[[str], str], receiver: Receiver) -> None:
     token = token_for(PARTNER)
-    created = call(
-        "post",
-        BASE,
-        token,
-        {
-            "url": receiver.url,
-            "object_type": "counterpart_partner_metadata",
-            "event_types": ["updated"],
-        },
-    )
+    created = subscribe(token, receiver.url, event_types=["updated"])
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["secret"].startswith("whsec_")
@@ -85,15 +82,7 @@ def test_only_callers_with_can_mutate_metadata_may_manage(
 
 def test_delivery_log_and_redeliver(token_for: Callable[[str], str], receiver: Receiver) -> None:
     token = token_for(PARTNER)
-    subscription = call(
-        "post",
-        BASE,
-        token,
-        {
-            "url": receiver.url,
-            "object_type": "counterpart_partner_metadata",
-        },
-    ).json()
+    subscription = subscribe(token, receiver.url).json()
     receiver.fail_next = 1
     response = call(
         "put",
