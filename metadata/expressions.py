@@ -31,6 +31,9 @@ class ObjectIdOf(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         if self.is_uuid:
+            _, params = compiler.compile(self.get_source_expressions()[0])
+            if params:  # written five times, its parameters would be bound once
+                raise ValueError("ObjectIdOf takes a column on SQLite, not an expression")
             extra["template"] = f"({self._SQLITE_UUID})"
         return self.as_sql(compiler, connection, **extra)
 

@@ -23,6 +23,7 @@ from metadata.middleware import request_id_of
 from metadata.models import Door
 from metadata.permissions import Action
 from metadata.principals import Principal
+from metadata.rules import Document
 
 _PRINCIPAL_ATTR = "metadata_graphql_principal"
 _RATE_ATTR = "metadata_graphql_rate_{scope}"
@@ -77,7 +78,7 @@ def open_target(
     )
 
 
-def read_document(info: GraphQLResolveInfo, linked_object_type: Any, identifier: str) -> Any:
+def read_document(info: GraphQLResolveInfo, linked_object_type: Any, identifier: str) -> Document:
     """Authenticate, then let the core resolve, authorise and read the object in one query."""
     return selectors.read_document(
         principal=principal_of(info),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from metadata.compiled import Placeholder, _name_parameters, compile_query
 from metadata.models import User
@@ -57,3 +58,16 @@ def test_on_postgresql_the_callers_id_is_sent_once(demo: None) -> None:
     compiled = _compiled_target_query(by_name("COUNTERPART"), True, True)
     assert compiled.sql.count("%(user_id)s") > 1
     assert set(compiled.params) & {"user_id", "key", "content_type_id"} == set()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the dashed form is SQLite's")
+def test_a_uuid_object_id_on_sqlite_is_built_from_a_column_only() -> None:
+    from django.db.models import Value
+
+    from metadata.expressions import ObjectIdOf
+
+    user = User.objects.create(email="dashes@example.com")
+    by_column = User.objects.annotate(object_id=ObjectIdOf(F("pk"), is_uuid=True))
+    assert by_column.values_list("object_id", flat=True).get(pk=user.pk) == str(user.pk)
+    with pytest.raises(ValueError, match="takes a column"):
+        str(User.objects.annotate(object_id=ObjectIdOf(Value("x"), is_uuid=True)).query)
