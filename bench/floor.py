@@ -1,4 +1,4 @@
-"""The benchmark's floor: the least any door could do to answer a GET of one document.
+"""The benchmark's floors: the least any door could do to read, and to write, a document.
 
 A bare Django view (no DRF, no graphene) behind the same middleware as the doors: it
 verifies the same JWT (`metadata.tokens.principal_from_header`) and reads the document with
@@ -6,6 +6,13 @@ one indexed query (the `Metadata` rows of one content type and object id, on the
 index), as fixed SQL: no queryset is built per request. It skips what the doors must do on
 top (resolving the object, the permission, ETags, the doors' machinery), so the doors'
 throughput is reported as a fraction of this one's.
+
+The write floor (`floor_write_view`) is what any correct PATCH must do at least, in fixed
+SQL: in one transaction, lock the object's row, read the document (the size rule is checked
+on the document as it will be), upsert the keys sent and write an audit row per key. It
+skips the permission, the rules beyond the size, the change event and the doors. A read
+costs one statement, a write five (BEGIN, lock, read, upsert and audit, COMMIT), so the
+write floor tells what a write costs against a read before any door adds to it.
 
 Routed under /bench/ only when BENCHMARK_FLOOR=1 (`metadata_gateway.urls`); never in
 production.
@@ -16,15 +23,17 @@ from __future__ import annotations
 import json
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from metadata.errors import NotAuthenticated
 from metadata.linkables import by_collection
-from metadata.models import Metadata
+from metadata.models import Metadata, MetadataChange
 from metadata.tokens import principal_from_header
 
 _TABLE = Metadata._meta.db_table
+_AUDIT_TABLE = MetadataChange._meta.db_table
 DOCUMENT_SQL = (
     f'SELECT "key", "value" FROM "{_TABLE}" '
     'WHERE "content_type_id" = %s AND "object_id" = %s ORDER BY "key"'
@@ -57,3 +66,62 @@ def floor_view(request: HttpRequest, collection: str, identifier: str) -> HttpRe
     # Values decoded as the ORM decodes them (JSONField.from_db_value), then encoded again.
     document = {key: value_field.from_db_value(value, None, connection) for key, value in rows}
     return _json({"metadata": document})
+
+
+LIMIT_BYTES = 2000
+LOCK_SQL = 'SELECT 1 FROM "{table}" WHERE "{pk}" = %s FOR NO KEY UPDATE'
+WRITE_SQL = f"""
+WITH written AS (
+    INSERT INTO "{_TABLE}" (content_type_id, object_id, key, value, created_at, updated_at)
+    SELECT %(type)s, %(object)s, w.key, w.value, now(), now()
+    FROM jsonb_each(%(written)s::jsonb) AS w(key, value)
+    ON CONFLICT (content_type_id, object_id, key) DO UPDATE
+    SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+)
+INSERT INTO "{_AUDIT_TABLE}" (content_type_id, object_id, key, existed_before, old_value,
+                              exists_after, new_value, door, request_id, created_at)
+SELECT %(type)s, %(object)s, w.key, %(before)s::jsonb ? w.key, %(before)s::jsonb -> w.key,
+       true, w.value, 'rest', '', now()
+FROM jsonb_each(%(written)s::jsonb) AS w(key, value)
+"""
+
+
+@csrf_exempt
+def floor_write_view(request: HttpRequest, collection: str, identifier: str) -> HttpResponse:
+    """PATCH: the write floor (see the module docstring)."""
+    try:
+        principal_from_header(request.headers.get("Authorization"))
+    except NotAuthenticated as error:
+        return _json({"error": {"type": error.code, "message": error.message}}, status=401)
+    try:
+        linkable = by_collection(collection)
+    except KeyError:
+        return _json({"error": {"type": "not_found", "message": "No such collection."}}, 404)
+    patch = json.loads(request.body)["metadata"]
+    content_type = ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
+    meta = linkable.model._meta
+    value_field = Metadata._meta.get_field("value")
+    alias = router.db_for_write(Metadata)
+    connection = connections[alias]
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(LOCK_SQL.format(table=meta.db_table, pk=meta.pk.column), [identifier])
+        if not cursor.fetchall():
+            return _json({"error": {"type": "not_found", "message": "No such object."}}, 404)
+        cursor.execute(DOCUMENT_SQL, [content_type.pk, identifier])
+        before = {
+            key: value_field.from_db_value(value, None, connection)
+            for key, value in cursor.fetchall()
+        }
+        after = dict(sorted({**before, **patch}.items()))
+        if len(json.dumps(after, separators=(",", ":"), ensure_ascii=False).encode()) > LIMIT_BYTES:
+            return _json({"error": {"type": "invalid_metadata", "message": "Too large."}}, 422)
+        cursor.execute(
+            WRITE_SQL,
+            {
+                "type": content_type.pk,
+                "object": identifier,
+                "written": json.dumps(patch),
+                "before": json.dumps(before),
+            },
+        )
+    return _json({"metadata": after})

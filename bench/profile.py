@@ -25,6 +25,7 @@ from bench.run import (
     LOOKUP,
     PARTNER_EMAIL,
     REST_PATH,
+    WRITE_FLOOR_PATH,
     graphql_update_body,
     server_env,
 )
@@ -41,9 +42,15 @@ def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:
 
     return {
         "floor_get": lambda: client.get(FLOOR_PATH),
+        "floor_patch": lambda: client.patch(
+            WRITE_FLOOR_PATH,
+            json.dumps({"metadata": {"seq": seq()}}),
+            content_type="application/json",
+        ),
         "rest_get": lambda: client.get(REST_PATH),
         "rest_put": lambda: client.put(
             REST_PATH,
+            WRITE_FLOOR_PATH,
             json.dumps({"metadata": {**DOCUMENT, "seq": seq()}}),
             content_type="application/json",
         ),

@@ -83,6 +83,10 @@ class Door:
     target: float | None = None  # throughput as a fraction of the floor's, at least
     identifiers: str = ""  # patch_many: the objects written, comma-separated
 
+    @property
+    def writes(self) -> bool:
+        return self.mode in {"put", "patch", "patch_many", "gql_update"}
+
 
 def filler_identifier(number: int) -> str:
     """The id of filler counterpart `number` (bench.database makes it the same way)."""
@@ -95,8 +99,13 @@ SPREAD_OBJECTS = 64
 REST_PATH = f"/v1/counterparts/{IDENTIFIER}/partner_metadata"
 FLOOR_PATH = f"/bench/floor/counterparts/{IDENTIFIER}/partner_metadata"
 FLOOR = Door("floor_get", "floor GET", "get", FLOOR_PATH)
+WRITE_FLOOR_PATH = f"/bench/floor-write/counterparts/{IDENTIFIER}/partner_metadata"
+# Not a target: what any correct write costs (bench.floor), so the writes are also shown
+# against a write, not only against a read.
+WRITE_FLOOR = Door("floor_patch", "floor PATCH", "patch", WRITE_FLOOR_PATH)
 DOORS = (
     FLOOR,
+    WRITE_FLOOR,
     Door("rest_get", "REST GET", "get", REST_PATH, 0.75),
     Door("rest_put", "REST PUT", "put", REST_PATH, 0.6),
     Door("rest_patch", "REST PATCH", "patch", REST_PATH, 0.6),
@@ -221,6 +230,12 @@ def preflight(base: str, token: str) -> dict[str, str]:
         "rest_patch": lambda: requests.patch(
             base + REST_PATH, json={"metadata": {"seq": "preflight"}}, headers=auth, timeout=10
         ),
+        "floor_patch": lambda: requests.patch(
+            base + WRITE_FLOOR_PATH,
+            json={"metadata": {"seq": "preflight-0"}},
+            headers=auth,
+            timeout=10,
+        ),
         "graphql_metadata": lambda: requests.post(
             base + "/v1/graphql/", json={"query": GRAPHQL_QUERY}, headers=auth, timeout=10
         ),
@@ -319,6 +334,7 @@ def verdict(ok: bool) -> str:
 def format_tables(results: dict[str, Any]) -> str:
     cfg = results["config"]
     floor_rps = results["doors"]["floor_get"]["rps"]
+    write_floor = results["doors"].get("floor_patch")
     foreign = results.get("foreign_cpu_percent", {})
     largest = foreign.get(str(results["table_rows"]), [])
     lines = [
@@ -328,16 +344,22 @@ def format_tables(results: dict[str, Any]) -> str:
         "CPU taken by processes outside the benchmark during the rounds: "
         + ", ".join(f"{p:.0f}%" for p in largest),
         "",
-        f"{'door':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}  target",
+        f"{'door':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}"
+        f"{'x write floor':>15}  target",
     ]
     for door in results["door_list"]:
         row = results["doors"][door["key"]]
         ratio = row["rps"] / floor_rps
         target = door["target"]
         goal = f">= {target:g}x {verdict(ratio >= target)}" if target else ""
+        to_write_floor = (
+            f"{row['rps'] / write_floor['rps']:>15.2f}"
+            if write_floor and door.get("writes")
+            else " " * 15
+        )
         lines.append(
             f"{door['label']:<24}{row['rps']:>9.1f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
-            f"{ratio:>9.2f}  {goal}".rstrip()
+            f"{ratio:>9.2f}{to_write_floor}  {goal}".rstrip()
         )
     for key, why in results["skipped"].items():
         lines.append(f"{key:<24}skipped: {why}")
@@ -505,11 +527,16 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
     labels = {door.key: door.label for door in (*DOORS, LOOKUP, SPREAD)}
-    results["door_list"] = [{"key": d.key, "label": d.label, "target": d.target} for d in doors]
+    results["door_list"] = [
+        {"key": d.key, "label": d.label, "target": d.target, "writes": d.writes} for d in doors
+    ]
     results["doors"] = {key: measure.to_json() for key, measure in table.items()}
     floor_rps = table["floor_get"].rps
-    for row in results["doors"].values():
+    for door in doors:
+        row = results["doors"][door.key]
         row["ratio_to_floor"] = round(row["rps"] / floor_rps, 3)
+        if door.writes and WRITE_FLOOR.key in table:
+            row["ratio_to_write_floor"] = round(row["rps"] / table[WRITE_FLOOR.key].rps, 3)
     results["sweep"] = {}
     floor_p50 = {size: m.p50_ms for size, m in sweep["floor_get"].items()}
     for key, by_size in sweep.items():
