@@ -50,7 +50,6 @@ def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:
         "rest_get": lambda: client.get(REST_PATH),
         "rest_put": lambda: client.put(
             REST_PATH,
-            WRITE_FLOOR_PATH,
             json.dumps({"metadata": {**DOCUMENT, "seq": seq()}}),
             content_type="application/json",
         ),
