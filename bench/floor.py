@@ -21,6 +21,7 @@ production.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router, transaction
@@ -28,8 +29,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from metadata.errors import NotAuthenticated
-from metadata.linkables import by_collection
+from metadata.linkables import Linkable, by_collection
 from metadata.models import Metadata, MetadataChange
+from metadata.rules import Document
 from metadata.tokens import principal_from_header
 
 _TABLE = Metadata._meta.db_table
@@ -48,23 +50,36 @@ def _json(body: object, status: int = 200) -> HttpResponse:
     )
 
 
-def floor_view(request: HttpRequest, collection: str, identifier: str) -> HttpResponse:
+def _open(request: HttpRequest, collection: str) -> Linkable | HttpResponse:
+    """The JWT verified and the collection found, as the doors do; else the error's answer."""
     try:
         principal_from_header(request.headers.get("Authorization"))
     except NotAuthenticated as error:
         return _json({"error": {"type": error.code, "message": error.message}}, status=401)
     try:
-        linkable = by_collection(collection)
+        return by_collection(collection)
     except KeyError:
         return _json({"error": {"type": "not_found", "message": "No such collection."}}, 404)
-    content_type = ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
+
+
+def _document(cursor: Any, connection: Any, content_type_id: int, identifier: str) -> Document:
+    """The document by one indexed query, its values decoded as the ORM decodes them
+    (JSONField.from_db_value)."""
+    cursor.execute(DOCUMENT_SQL, [content_type_id, identifier])
     value_field = Metadata._meta.get_field("value")
+    return {
+        key: value_field.from_db_value(value, None, connection) for key, value in cursor.fetchall()
+    }
+
+
+def floor_view(request: HttpRequest, collection: str, identifier: str) -> HttpResponse:
+    linkable = _open(request, collection)
+    if isinstance(linkable, HttpResponse):
+        return linkable
+    content_type = ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
     connection = connections[router.db_for_read(Metadata)]
     with connection.cursor() as cursor:
-        cursor.execute(DOCUMENT_SQL, [content_type.pk, identifier])
-        rows = cursor.fetchall()
-    # Values decoded as the ORM decodes them (JSONField.from_db_value), then encoded again.
-    document = {key: value_field.from_db_value(value, None, connection) for key, value in rows}
+        document = _document(cursor, connection, content_type.pk, identifier)
     return _json({"metadata": document})
 
 
@@ -89,29 +104,19 @@ FROM jsonb_each(%(written)s::jsonb) AS w(key, value)
 @csrf_exempt
 def floor_write_view(request: HttpRequest, collection: str, identifier: str) -> HttpResponse:
     """PATCH: the write floor (see the module docstring)."""
-    try:
-        principal_from_header(request.headers.get("Authorization"))
-    except NotAuthenticated as error:
-        return _json({"error": {"type": error.code, "message": error.message}}, status=401)
-    try:
-        linkable = by_collection(collection)
-    except KeyError:
-        return _json({"error": {"type": "not_found", "message": "No such collection."}}, 404)
+    linkable = _open(request, collection)
+    if isinstance(linkable, HttpResponse):
+        return linkable
     patch = json.loads(request.body)["metadata"]
     content_type = ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
     meta = linkable.model._meta
-    value_field = Metadata._meta.get_field("value")
     alias = router.db_for_write(Metadata)
     connection = connections[alias]
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute(LOCK_SQL.format(table=meta.db_table, pk=meta.pk.column), [identifier])
         if not cursor.fetchall():
             return _json({"error": {"type": "not_found", "message": "No such object."}}, 404)
-        cursor.execute(DOCUMENT_SQL, [content_type.pk, identifier])
-        before = {
-            key: value_field.from_db_value(value, None, connection)
-            for key, value in cursor.fetchall()
-        }
+        before = _document(cursor, connection, content_type.pk, identifier)
         after = dict(sorted({**before, **patch}.items()))
         if len(json.dumps(after, separators=(",", ":"), ensure_ascii=False).encode()) > LIMIT_BYTES:
             return _json({"error": {"type": "invalid_metadata", "message": "Too large."}}, 422)
