@@ -26,12 +26,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
         1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]}
     )
     drawn = bars.bar(range(len(values)), values, color=colours)
-    bars.axhline(floor, color="black", linestyle="--", linewidth=1)
-    bars.text(len(values) - 0.5, floor, " floor", va="bottom", ha="right", fontsize=9)
+    bars.axhline(floor, color="black", linestyle="--", linewidth=1, label="floor (a read)")
+    write_floor = results["doors"].get("floor_patch")
+    if write_floor:
+        bars.axhline(
+            write_floor["rps"], color="black", linestyle=":", linewidth=1, label="write floor"
+        )
+    label = "target"  # in the legend once
     for index, door in enumerate(doors):
         if door["target"]:
             y = door["target"] * floor
-            bars.plot([index - 0.4, index + 0.4], [y, y], color="red", linewidth=2)
+            bars.plot([index - 0.4, index + 0.4], [y, y], color="red", linewidth=2, label=label)
+            label = "_"  # matplotlib leaves labels starting with "_" out of the legend
     for rect, value in zip(drawn, values, strict=True):
         bars.text(
             rect.get_x() + rect.get_width() / 2,
@@ -41,12 +47,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
             va="bottom",
             fontsize=8,
         )
-    bars.set_xticks(range(len(values)), labels, fontsize=8)
+    bars.set_xticks(range(len(values)), labels, fontsize=8, rotation=30, ha="right")
     bars.set_ylabel("requests/s (median of runs)")
-    bars.set_ylim(0, max(values) * 1.2)
+    bars.set_ylim(0, max(values) * 1.25)
+    bars.legend(loc="upper right", fontsize=8, ncols=3)
     cfg = results["config"]
     bars.set_title(
-        f"Throughput at {results['table_rows']:,} rows; red: target "
+        f"Throughput at {results['table_rows']:,} rows "
         f"({cfg['workers']} workers, {cfg['connections']} connections)",
         fontsize=10,
     )
