@@ -1,0 +1,100 @@
+"""The benchmark's floors (`bench/floor.py`) answer what the doors answer.
+
+`make bench` reports each door as a fraction of a floor; that is only a fair comparison if
+the floor reads the same document the door reads, and writes the same rows a write must.
+The floors are routed only with BENCHMARK_FLOOR=1, so these tests mount them on a URLconf
+of their own (this module's `urlpatterns`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import include, path
+
+from metadata.models import MetadataChange
+from metadata_gateway import urls as gateway_urls
+from tests.conftest import COUNTERPART_ONE, PARTNER
+from tests.rest.conftest import JSON, TokenFactory, body, url
+
+urlpatterns = [path("bench/", include("bench.urls")), *gateway_urls.urlpatterns]
+
+FLOOR = f"/bench/floor/counterparts/{COUNTERPART_ONE}/partner_metadata"
+WRITE_FLOOR = f"/bench/floor-write/counterparts/{COUNTERPART_ONE}/partner_metadata"
+DOCUMENT = {"n": None, "nested": {"b": [1, 2.5, True], "a": "ü"}, "seq": "seed", "z": ""}
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the write floor is PostgreSQL's SQL"
+)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def partner(token_for: TokenFactory) -> dict[str, str]:
+    headers = auth(token_for(PARTNER))
+    seeded = Client().put(
+        url("counterparts", COUNTERPART_ONE), body(DOCUMENT), JSON, headers=headers
+    )
+    assert seeded.status_code == 200, seeded.content
+    return headers
+
+
+def rest_document(headers: dict[str, str]) -> Any:
+    return Client().get(url("counterparts", COUNTERPART_ONE), headers=headers).json()
+
+
+def test_the_floors_are_not_routed_without_the_benchmark_flag(
+    partner: dict[str, str], client: Client
+) -> None:
+    assert client.get(FLOOR, headers=partner).status_code == 404
+
+
+@pytest.mark.urls(__name__)
+def test_the_floor_reads_what_rest_get_reads(partner: dict[str, str]) -> None:
+    answer = Client().get(FLOOR, headers=partner)
+
+    assert answer.status_code == 200
+    assert answer.json() == rest_document(partner) == {"metadata": DOCUMENT}
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("floor", [FLOOR, WRITE_FLOOR])
+def test_the_floors_verify_the_token(floor: str, partner: dict[str, str]) -> None:
+    answer = Client().generic("PATCH" if floor == WRITE_FLOOR else "GET", floor, body({}), JSON)
+
+    assert answer.status_code == 401
+
+
+@postgresql_only
+@pytest.mark.urls(__name__)
+def test_the_write_floor_writes_the_key_and_its_audit_row(partner: dict[str, str]) -> None:
+    audited = MetadataChange.objects.count()
+
+    answer = Client().patch(WRITE_FLOOR, body({"seq": "floor"}), JSON, headers=partner)
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == rest_document(partner) == {"metadata": {**DOCUMENT, "seq": "floor"}}
+    entry = MetadataChange.objects.order_by("-id").first()
+    assert MetadataChange.objects.count() == audited + 1
+    assert entry is not None
+    assert (entry.key, entry.existed_before, entry.old_value, entry.new_value) == (
+        "seq",
+        True,
+        "seed",
+        "floor",
+    )
+
+
+@postgresql_only
+@pytest.mark.urls(__name__)
+def test_the_write_floor_refuses_a_document_over_the_limit(partner: dict[str, str]) -> None:
+    answer = Client().patch(WRITE_FLOOR, body({"big": "x" * 2000}), JSON, headers=partner)
+
+    assert answer.status_code == 422
+    assert rest_document(partner) == {"metadata": DOCUMENT}
