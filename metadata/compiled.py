@@ -69,7 +69,7 @@ def compile_query(
     slots = {}
     for name, placeholder in placeholders.items():
         prepped = placeholder.prep(placeholder.sentinel, connections[alias])
-        positions = tuple(i for i, param in enumerate(params) if param == prepped)
+        positions = tuple(i for i, param in enumerate(params) if _same_parameter(param, prepped))
         if not positions:
             raise ValueError(f"placeholder {name} does not appear in the compiled query")
         slots[name] = positions
@@ -83,6 +83,16 @@ def compile_query(
         placeholders=placeholders,
         model=queryset.model,
     )
+
+
+def _same_parameter(param: Any, prepped: Any) -> bool:
+    """Equal parameters; psycopg's JSON wrappers (`Jsonb`, what a JSONField binds on
+    PostgreSQL) compare by the value they wrap."""
+    if type(param) is not type(prepped):
+        return False
+    if hasattr(prepped, "obj") and hasattr(prepped, "dumps"):
+        return bool(param.obj == prepped.obj)
+    return bool(param == prepped)
 
 
 def _name_parameters(

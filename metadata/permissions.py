@@ -12,12 +12,11 @@ import enum
 import uuid
 from typing import Any
 
-from django.db.models import Q
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from metadata.errors import InvalidToken, NotAuthenticated, NotFound, PermissionDenied
 from metadata.linkables import Linkable, Target
-from metadata.principals import Principal, reach_condition
+from metadata.principals import Principal
 
 MSG_INACTIVE = "The token's user is inactive or no longer exists."
 MSG_CHANGE_ANY = "This needs the CAN_MUTATE_METADATA permission."
@@ -81,12 +80,13 @@ class MetadataPermission(BasePermission):
             raise PermissionDenied()
         return target
 
-    def readable_filter(self, principal: Principal, linkable: Linkable) -> Q:
-        """The objects of one type a principal may read, for lookups (`Q()` is all of them)."""
+    def readable_reach(self, principal: Principal, linkable: Linkable) -> str | None:
+        """The registry `reach` path that limits which objects of one type a principal may
+        read (the objects `reach_condition(path, user id)` keeps), or None: all of them."""
         flags = self.authenticate(principal).flags
         if flags.can_view_any or flags.can_mutate_any:
-            return Q()
-        return reach_condition(linkable.reach, principal.user_id)
+            return None
+        return linkable.reach
 
     def may_view_any(self, principal: Principal) -> bool:
         flags = principal.flags

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from django.db.models import (
     Exists,
     Expression,
     F,
+    Field,
     JSONField,
     OuterRef,
     Q,
@@ -35,7 +37,7 @@ from metadata import rules
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.expressions import DocumentPairs, ObjectIdOf
-from metadata.linkables import Linkable, Target
+from metadata.linkables import Linkable, Target, by_name
 from metadata.models import Metadata, User
 from metadata.permissions import Action, metadata_permission
 from metadata.principals import Flags, Principal, flag_annotations, reach_condition
@@ -107,20 +109,23 @@ def _target_query(
     return rows.order_by().values_list(*fields)[:1]
 
 
+def _identifier_field(linkable: Linkable) -> Field:
+    meta = linkable.model._meta
+    return (
+        meta.pk if linkable.identifier_field == "pk" else meta.get_field(linkable.identifier_field)
+    )
+
+
 def _compiled_target_query(
     linkable: Linkable, with_flags: bool, with_document: bool = False
 ) -> CompiledQuery:
     alias = router.db_for_read(linkable.model)
     cache_key = (linkable.name, with_flags, with_document, connections[alias].vendor)
     if cache_key not in _compiled_targets:
-        meta = linkable.model._meta
-        key_field = (
-            meta.pk
-            if linkable.identifier_field == "pk"
-            else meta.get_field(linkable.identifier_field)
-        )
         placeholders = {
-            "key": Placeholder(_SENTINEL_KEYS[linkable.identifier_kind], key_field),
+            "key": Placeholder(
+                _SENTINEL_KEYS[linkable.identifier_kind], _identifier_field(linkable)
+            ),
             "user_id": Placeholder(_SENTINEL_USER, User._meta.pk),
         }
         if with_document:
@@ -338,14 +343,93 @@ def _value_filter(values: Sequence[Any]) -> Q:
     return condition | Q(value__in=concrete)
 
 
-def matching_rows(*, linkable: Linkable, key: str, values: Sequence[Any] | None) -> Any:
+def matching_rows(
+    *, linkable: Linkable, key: str, values: Sequence[Any] | None, content_type_id: Any = None
+) -> Any:
     """The metadata rows of one type with `key`, equal to any of `values` when given."""
-    rows = Metadata.objects.filter(content_type=content_type_for(linkable), key=key)
+    if content_type_id is None:
+        content_type_id = content_type_for(linkable).pk
+    rows = Metadata.objects.filter(content_type_id=content_type_id, key=key)
     if connection.vendor == "postgresql":
         rows = rows.alias(value_hash=value_hash("value"))
     if values:
         rows = rows.filter(_value_filter(values))
     return rows
+
+
+@dataclass(frozen=True)
+class _LookupShape:
+    """What a lookup's SQL depends on; the key, the values, the caller, the cursor and the
+    scope are bound per call."""
+
+    linkable: str
+    alias: str
+    reach: str | None  # None: the caller may read every object of the type
+    values: int  # values other than null
+    with_null: bool
+    after: bool
+    scoped: bool
+    limit: int
+
+
+_SENTINEL_SCOPE = uuid.UUID("00000000-0000-4000-8000-00005e471ae3")
+_SENTINEL_LOOKUP_KEY = "\x00sentinel key\x00"
+
+
+def _sentinel_value(index: int) -> str:
+    return f"\x00sentinel value {index}\x00"
+
+
+def _lookup_query(shape: _LookupShape, bound: dict[str, Any]) -> Any:
+    """One page of a lookup and each object's document, as one queryset (see `lookup`)."""
+    linkable = by_name(shape.linkable)
+    values = [bound[f"value_{index}"] for index in range(shape.values)]
+    rows = matching_rows(
+        linkable=linkable,
+        key=bound["key"],
+        values=[None] * shape.with_null + values,
+        content_type_id=bound["content_type_id"],
+    )
+    objects = linkable.model.objects.filter(
+        pk__in=rows.order_by().values(linked=_linked_pk(linkable))
+    )
+    if shape.reach is not None:
+        objects = objects.filter(reach_condition(shape.reach, bound["user_id"]))
+    if shape.scoped and linkable.entity_field:
+        objects = objects.filter(**{linkable.entity_field: bound["scope"]})
+    order = linkable.identifier_field
+    if shape.after:
+        objects = objects.filter(**{f"{order}__gt": bound["after"]})
+    document = _document_column(linkable, bound["content_type_id"])
+    return (
+        objects.annotate(target_document=document)
+        .order_by(order)
+        .values_list(order, "target_document")[: shape.limit + 1]
+    )
+
+
+@functools.lru_cache(maxsize=256)  # shapes differ by the number of values and the page size
+def _compiled_lookup(shape: _LookupShape) -> CompiledQuery:
+    linkable = by_name(shape.linkable)
+    meta = linkable.model._meta
+    value_field = Metadata._meta.get_field("value")
+    placeholders = {
+        "content_type_id": Placeholder(_SENTINEL_CONTENT_TYPE, ContentType._meta.pk),
+        "key": Placeholder(_SENTINEL_LOOKUP_KEY, Metadata._meta.get_field("key")),
+        **{
+            f"value_{index}": Placeholder(_sentinel_value(index), value_field)
+            for index in range(shape.values)
+        },
+    }
+    if shape.reach is not None:
+        placeholders["user_id"] = Placeholder(_SENTINEL_USER, User._meta.pk)
+    if shape.scoped and linkable.entity_field:
+        scope_field = meta.get_field(linkable.entity_field)
+        placeholders["scope"] = Placeholder(_SENTINEL_SCOPE, scope_field)
+    if shape.after:
+        sentinel = _SENTINEL_KEYS[linkable.identifier_kind]
+        placeholders["after"] = Placeholder(sentinel, _identifier_field(linkable))
+    return compile_query(lambda **bound: _lookup_query(shape, bound), placeholders, shape.alias)
 
 
 def lookup(
@@ -361,11 +445,11 @@ def lookup(
     """Objects of one type that have `key` (equal to any of `values`, when given).
 
     Only objects the principal may read are returned or counted; reads the primary's
-    committed rows, so a write is found by the next lookup.
+    committed rows, so a write is found by the next lookup. The page and each object's
+    document come back in one query, compiled once per shape (`_LookupShape`).
     """
-    readable = metadata_permission.readable_filter(
-        metadata_permission.authenticate(principal), linkable
-    )
+    principal = metadata_permission.authenticate(principal)
+    reach = metadata_permission.readable_reach(principal, linkable)
     violations = rules.key_violations(key, ("key",))
     for index, value in enumerate(values or ()):
         violations += rules.value_violations(value, ("value", index))
@@ -373,31 +457,39 @@ def lookup(
         raise RuleViolation(violations)
     if not 1 <= limit <= LOOKUP_MAX_LIMIT:
         raise InvalidLookup(MSG_LIMIT.format(max=LOOKUP_MAX_LIMIT, limit=limit))
-    rows = matching_rows(linkable=linkable, key=key, values=values)
-    objects = linkable.model.objects.filter(readable).filter(
-        pk__in=rows.order_by().values(linked=_linked_pk(linkable))
-    )
-    if entity_scope is not None and linkable.entity_field is not None:
+    concrete = [rules.canonical_value(value) for value in values or () if value is not None]
+    bound: dict[str, Any] = {
+        "content_type_id": content_type_for(linkable).pk,
+        "key": key,
+        "user_id": principal.user_id,
+        **{f"value_{index}": value for index, value in enumerate(concrete)},
+    }
+    scoped = entity_scope is not None and linkable.entity_field is not None
+    if scoped:
         try:
-            scope = uuid.UUID(entity_scope.strip())
+            bound["scope"] = uuid.UUID(str(entity_scope).strip())
         except ValueError as error:
             raise NotFound() from error
-        objects = objects.filter(**{linkable.entity_field: scope})
-    order = linkable.identifier_field
     if cursor is not None:
         try:
-            after = linkable.parse_identifier(decode_cursor(cursor))
+            bound["after"] = linkable.parse_identifier(decode_cursor(cursor))
         except (TypeError, ValueError) as error:
             raise InvalidLookup(MSG_CURSOR) from error
-        objects = objects.filter(**{f"{order}__gt": after})
-    # The page and each object's document in one query (as `read_document` reads one).
-    document = _document_column(linkable, content_type_for(linkable).pk)
-    page = list(
-        objects.annotate(target_document=document)
-        .order_by(order)
-        .values_list(order, "target_document")[: limit + 1]
+    shape = _LookupShape(
+        linkable=linkable.name,
+        alias=router.db_for_read(linkable.model),
+        reach=reach,
+        values=len(concrete),
+        with_null=any(value is None for value in values or ()),
+        after=cursor is not None,
+        scoped=scoped,
+        limit=limit,
     )
+    page = _compiled_lookup(shape).rows(**bound)
     more = len(page) > limit
-    items = [(str(identifier), _decode_pairs(pairs)) for identifier, pairs in page[:limit]]
+    to_python = _identifier_field(linkable).to_python  # SQLite gives UUIDs as hex digits
+    items = [
+        (str(to_python(identifier)), _decode_pairs(pairs)) for identifier, pairs in page[:limit]
+    ]
     next_cursor = encode_cursor(items[-1][0]) if more else None
     return LookupPage(items=items, next_cursor=next_cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -86,6 +87,37 @@ def test_null_and_object_values_match_by_json_equality(
         values=[{"a": "é", "b": [1, {"x": 1, "y": 2}]}],
     )
     assert ids(found) == [COUNTERPART_TWO]
+    found = selectors.lookup(
+        principal=partner, linkable=COUNTERPART, key="k", values=["nope", None, {"a": "é"}]
+    )
+    assert ids(found) == [COUNTERPART_ONE]
+
+
+def test_a_lookup_is_compiled_once_per_shape_and_costs_two_queries(
+    as_user: Callable[[str], Principal],
+    write: Callable[[str, dict], None],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    write(COUNTERPART_ONE, {"external_id": "one", "n": 1})
+    write(COUNTERPART_TWO, {"external_id": "two"})
+    selectors.lookup(principal=as_user(PARTNER), linkable=COUNTERPART, key="x", values=["?"])
+    compiled = selectors._compiled_lookup.cache_info().misses
+
+    found = {}
+    for value in ("one", "two", "three"):
+        partner = as_user(PARTNER)  # a fresh principal: its flags are not known yet
+        with django_assert_num_queries(2):  # the caller's flags, then the page with documents
+            page = selectors.lookup(
+                principal=partner, linkable=COUNTERPART, key="external_id", values=[value]
+            )
+        found[value] = page.items
+
+    assert found == {
+        "one": [(COUNTERPART_ONE, {"external_id": "one", "n": 1})],
+        "two": [(COUNTERPART_TWO, {"external_id": "two"})],
+        "three": [],
+    }
+    assert selectors._compiled_lookup.cache_info().misses == compiled
 
 
 def test_pagination_walks_every_object_once_in_identifier_order(
