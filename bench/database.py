@@ -129,13 +129,3 @@ def fill_to(url: str, *, rows: int, content_type_id: int) -> int:
         conn.execute("ANALYZE metadata_metadata")
         conn.execute("ANALYZE metadata_counterpart")
         return int(conn.execute("SELECT count(*) FROM metadata_metadata").fetchone()[0])
-
-
-def settle(url: str) -> None:
-    """Checkpoint and vacuum the tables the writes grow: what a round of writes leaves for
-    PostgreSQL's background processes is done before the next round, not during its reads."""
-    server, name = split_url(url)
-    with psycopg.connect(dbname=name, autocommit=True, **server) as conn:
-        conn.execute("VACUUM (ANALYZE) metadata_metadata, metadata_metadatachange")
-        conn.execute("VACUUM (ANALYZE) metadata_webhookevent")
-        conn.execute("CHECKPOINT")

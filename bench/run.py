@@ -340,7 +340,7 @@ def format_tables(results: dict[str, Any]) -> str:
     lines = [
         f"Throughput at {results['table_rows']:,} metadata rows: {cfg['workers']} gunicorn "
         f"workers, wrk {cfg['connections']} connections x {cfg['duration_s']:g} s, "
-        f"median of {cfg['runs']} runs (in rounds over every door, reads first)",
+        f"median of {cfg['runs']} runs (in rounds over every door)",
         "CPU taken by processes outside the benchmark during the rounds: "
         + ", ".join(f"{p:.0f}%" for p in largest),
         "",
@@ -492,15 +492,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"== {rows:,} metadata rows: {', '.join(d.label for d in measured)}")
             # Rounds: every door once, then again: load from outside the benchmark (a shared
             # machine) then weighs on all doors alike rather than on whichever ran then.
-            # Each round reads first and writes after, from a settled database, so what one
-            # round's writes leave to PostgreSQL's background processes is not charged to
-            # the next round's reads.
             runs: dict[str, list[Run]] = {door.key: [] for door in measured}
             foreign = results.setdefault("foreign_cpu_percent", {}).setdefault(str(size), [])
             for round_ in range(args.runs):
-                database.settle(database_url)
                 share.start()
-                for door in sorted(measured, key=lambda door: door.writes):
+                for door in measured:
                     runs[door.key].append(
                         load.run(door.mode, door.path, identifier=door.identifiers)
                     )
