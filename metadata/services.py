@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -189,14 +188,12 @@ def _same(a: Any, b: Any) -> bool:
 @dataclass(frozen=True)
 class _Change:
     """What one write stores: rows removed and written, an audit entry per changed key (in
-    key order), one event."""
+    key order; the event carries the same entries as its `changes`), one event."""
 
     target: Target
-    before: Document
-    after: Document
     removed: list[str]
     written: dict[str, Any]
-    changed: list[str]
+    audit: list[dict[str, Any]]
     event: WebhookEvent
     context: WriteContext
     at: datetime.datetime
@@ -223,11 +220,20 @@ def _store(
     if not removed and not written:
         return
     at = timezone.now()
-    changed = sorted([*removed, *written])
+    audit = [
+        {
+            "key": key,
+            "existed_before": key in current,
+            "old_value": current.get(key),
+            "exists_after": key in new,
+            "new_value": new.get(key),
+        }
+        for key in sorted([*removed, *written])
+    ]
     event = events.change_event(
-        target=target, before=current, after=new, keys=changed, context=context, at=at
+        target=target, before=current, after=new, changes=audit, context=context, at=at
     )
-    change = _Change(target, current, new, removed, written, changed, event, context, at)
+    change = _Change(target, removed, written, audit, event, context, at)
     if connections[alias].vendor == "postgresql":
         _store_in_one_statement(change, alias)
     else:
@@ -258,16 +264,12 @@ def _store_with_the_orm(change: _Change) -> None:
         [
             MetadataChange(
                 **where,
-                key=key,
-                existed_before=key in change.before,
-                old_value=change.before.get(key),
-                exists_after=key in change.after,
-                new_value=change.after.get(key),
+                **entry,
                 actor_id=context.actor_id,
                 door=context.door,
                 request_id=context.request_id,
             )
-            for key in change.changed
+            for entry in change.audit
         ]
     )
     change.event.save(force_insert=True)
@@ -280,8 +282,9 @@ def _one_statement_sql() -> str:
     The same rows the ORM path writes, in one round trip instead of four and with no
     queryset built per write: this statement runs under the object's lock, so its length is
     how long the next writer of the object waits. What changes travels as one JSON
-    parameter (`_change_json`), unpacked by the statement: one value to send, not seven
-    arrays. A JSON `null` value is stored as SQL NULL, as the ORM stores it.
+    parameter (`_change_json`), unpacked by the statement: one value to encode and send. The
+    audit rows are the event's `changes`. A JSON `null` value is stored as SQL NULL, as the
+    ORM stores it.
     """
     m, c, e = (
         connection.ops.quote_name(model._meta.db_table)
@@ -306,28 +309,24 @@ WITH change AS (
 ), audited AS (
     INSERT INTO {c} (content_type_id, object_id, key, existed_before, old_value,
                      exists_after, new_value, actor_id, door, request_id, created_at)
-    SELECT %(type)s, %(object)s, a.entry ->> 0, (a.entry -> 1)::boolean,
-           NULLIF(a.entry -> 2, 'null'::jsonb), (a.entry -> 3)::boolean,
-           NULLIF(a.entry -> 4, 'null'::jsonb), %(actor)s, %(door)s, %(request)s, %(at)s
-    FROM change, jsonb_array_elements(c -> 'audit') WITH ORDINALITY AS a(entry, n)
+    SELECT %(type)s, %(object)s, a.entry ->> 'key', (a.entry -> 'existed_before')::boolean,
+           NULLIF(a.entry -> 'old_value', 'null'::jsonb),
+           (a.entry -> 'exists_after')::boolean, NULLIF(a.entry -> 'new_value', 'null'::jsonb),
+           %(actor)s, %(door)s, %(request)s, %(at)s
+    FROM change,
+         jsonb_array_elements(c -> 'event' -> 'changes') WITH ORDINALITY AS a(entry, n)
     ORDER BY a.n
 )
 INSERT INTO {e} (id, object_type, event_type, payload, created_at)
-VALUES (%(event)s, %(object_type)s, %(event_type)s, %(payload)s::jsonb, %(at)s)
+SELECT %(event)s, %(object_type)s, %(event_type)s, c -> 'event', %(at)s FROM change
 """
 
 
 def _change_json(change: _Change) -> str:
-    """The rows a write removes and writes, and its audit entries in key order, as JSON:
-    `{"removed": [key, ...], "written": {key: value}, "audit": [[key, existed_before,
-    old_value, exists_after, new_value], ...]}`."""
-    before, after = change.before, change.after
-    audit = [
-        [key, key in before, before.get(key), key in after, after.get(key)]
-        for key in change.changed
-    ]
+    """The keys a write removes, the entries it writes and its event (whose `changes` are the
+    audit entries), as one JSON text: `{"removed": [...], "written": {...}, "event": {...}}`."""
     return rules.canonical_json(
-        {"removed": change.removed, "written": change.written, "audit": audit}
+        {"removed": change.removed, "written": change.written, "event": change.event.payload}
     )
 
 
@@ -344,7 +343,6 @@ def _store_in_one_statement(change: _Change, alias: str) -> None:
         "event": event.id,
         "object_type": event.object_type,
         "event_type": event.event_type,
-        "payload": json.dumps(event.payload),
     }
     with connections[alias].cursor() as cursor:
         cursor.execute(_one_statement_sql(), params)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from metadata.linkables import REGISTRY, Target
@@ -38,30 +38,24 @@ def change_event(
     target: Target,
     before: Document,
     after: Document,
-    keys: Sequence[str],
+    changes: Sequence[Mapping[str, Any]],
     context: WriteContext,
     at: datetime.datetime,
 ) -> WebhookEvent:
-    """The event of one change, not yet saved: `metadata.services` writes it with the change."""
+    """The event of one change, not yet saved: `metadata.services` writes it with the change.
+
+    `changes` are the change's audit entries (`key`, `existed_before`, `old_value`,
+    `exists_after`, `new_value`, in key order), built once by the service for both.
+    """
     event_id = uuid.uuid4()
     event_type = event_type_of(before, after)
-    changes: list[dict[str, Any]] = [
-        {
-            "key": key,
-            "existed_before": key in before,
-            "old_value": before.get(key),
-            "exists_after": key in after,
-            "new_value": after.get(key),
-        }
-        for key in keys
-    ]
     payload = {
         "id": str(event_id),
         "created_at": at.isoformat(),
         "object_type": target.linkable.webhook_object_type,
         "event_type": event_type,
         "object": {"type": target.linkable.name, "id": target.identifier},
-        "changes": changes,
+        "changes": list(changes),
         "door": str(context.door),
         "actor_id": str(context.actor_id) if context.actor_id else None,
         "request_id": context.request_id,
