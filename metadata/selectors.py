@@ -53,16 +53,22 @@ def content_type_for(linkable: Linkable) -> ContentType:
     return ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
 
 
-def _document_column(linkable: Linkable, content_type_id: Any) -> Subquery:
-    """The linked object's rows, as `DocumentPairs`, for a column of a query of its model."""
-    object_id = ObjectIdOf(OuterRef("pk"), is_uuid=isinstance(linkable.model._meta.pk, UUIDField))
+def _document_pairs(content_type_id: Any, object_id: Any) -> Any:
+    """One object's rows as one row, its `pairs` column a `DocumentPairs` JSON text (no row
+    when the object has no metadata)."""
     rows = Metadata.objects.filter(content_type_id=content_type_id, object_id=object_id)
-    return Subquery(
+    return (
         rows.order_by()
         .values("content_type_id")
         .annotate(pairs=DocumentPairs(F("key"), F("value")))
         .values("pairs")
     )
+
+
+def _document_column(linkable: Linkable, content_type_id: Any) -> Subquery:
+    """The linked object's `_document_pairs`, for a column of a query of its model."""
+    object_id = ObjectIdOf(OuterRef("pk"), is_uuid=isinstance(linkable.model._meta.pk, UUIDField))
+    return Subquery(_document_pairs(content_type_id, object_id))
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -245,16 +251,6 @@ def rows_of(target: Target) -> Any:
     )
 
 
-def _document_query(content_type_id: int, object_id: str) -> Any:
-    return (
-        Metadata.objects.filter(content_type_id=content_type_id, object_id=object_id)
-        .order_by()
-        .values("content_type_id")
-        .annotate(pairs=DocumentPairs(F("key"), F("value")))
-        .values_list("pairs")
-    )
-
-
 _compiled_documents: dict[str, CompiledQuery] = {}
 
 
@@ -266,7 +262,7 @@ def get_document(*, target: Target) -> Document:
     if vendor not in _compiled_documents:
         meta = Metadata._meta
         _compiled_documents[vendor] = compile_query(
-            _document_query,
+            _document_pairs,
             {
                 "content_type_id": Placeholder(-1, meta.get_field("content_type").target_field),
                 "object_id": Placeholder("\x00sentinel\x00", meta.get_field("object_id")),
