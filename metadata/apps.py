@@ -9,7 +9,9 @@ class MetadataConfig(AppConfig):
     def ready(self) -> None:
         from metadata import (
             checks,  # noqa: F401 - registers the system checks
+            principals,
             signals,
         )
 
         signals.connect()
+        principals.watch_permissions()

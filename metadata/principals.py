@@ -13,7 +13,9 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connections, router
-from django.db.models import Exists, Expression, Q
+from django.db.models import Exists, Expression, Model, OuterRef, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.models import User
@@ -35,40 +37,135 @@ class Flags:
 INACTIVE = Flags(is_active=False, can_mutate_any=False, can_view_any=False)
 
 
-def _has_permission(user_id: Any, codename: str) -> Expression:
+# A primary key no permission has: binds a permission the database does not (yet) hold.
+NO_PERMISSION = 0
+_permission_ids: dict[str, dict[str, int]] = {}
+
+
+def flag_values(alias: str) -> dict[str, int]:
+    """The values of `flag_placeholders` on one database: the two permissions' ids, cached
+    per process.
+
+    With the ids bound, a flag is lookups on the link tables' (user, permission) and
+    (group, permission) indexes, with no scan of `auth_permission` per request (a sixth
+    of a REST read's database time, `make bench`). The ids change when permissions are
+    created again (`flush`, or by hand) in any process, so every query that binds them
+    also says whether they still name the two permissions (`flag_annotations`), and
+    `rows_with_flags` looks them up again when they do not. This process also drops them
+    after `migrate` and `flush` and when it saves or deletes a `Permission`.
+    """
+    ids = _permission_ids.get(alias)
+    if ids is None:
+        codenames = (MUTATE_CODENAME, VIEW_CODENAME)
+        found = dict(
+            Permission.objects.using(alias)
+            .filter(content_type__app_label=APP_LABEL, codename__in=codenames)
+            .values_list("codename", "pk")
+        )
+        ids = {
+            "can_mutate_id": found.get(MUTATE_CODENAME, NO_PERMISSION),
+            "can_view_id": found.get(VIEW_CODENAME, NO_PERMISSION),
+        }
+        _permission_ids[alias] = ids
+    return ids
+
+
+def forget_permission_ids(**kwargs: Any) -> None:
+    _permission_ids.clear()
+
+
+def watch_permissions() -> None:
+    """Drop the cached permission ids whenever this process may have changed permissions."""
+    post_migrate.connect(forget_permission_ids, dispatch_uid="metadata-permission-ids")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            forget_permission_ids, sender=Permission, dispatch_uid="metadata-permission-ids"
+        )
+
+
+def _has_permission(user_id: Any, permission_id: Any) -> Expression:
     """True when the user holds the permission directly, through a group, or as superuser.
 
-    `user_id` is a value (or a placeholder for one), never an `OuterRef`: it is used two
-    subqueries deep. The permission is found once and its holders by `IN` on the link
-    tables' (user, permission) and (user, group) indexes: PostgreSQL plans this in a fifth
-    of the time of one join chain per path (auth_permission and django_content_type joined
-    again for each), and that planning was most of a read's database time (`make bench`).
+    `user_id` and `permission_id` are values (or placeholders for them), never `OuterRef`s:
+    they are used two subqueries deep.
     """
-    direct = User.user_permissions.through.objects.filter(user_id=user_id)
-    user_groups = User.groups.through.objects.filter(user_id=user_id)
-    grouped = Group.permissions.through.objects.filter(group_id__in=user_groups.values("group_id"))
-    held = Permission.objects.filter(content_type__app_label=APP_LABEL, codename=codename).filter(
-        Q(pk__in=direct.values("permission_id")) | Q(pk__in=grouped.values("permission_id"))
+    direct = User.user_permissions.through.objects.filter(
+        user_id=user_id, permission_id=permission_id
+    )
+    granting = Group.permissions.through.objects.filter(permission_id=permission_id)
+    grouped = User.groups.through.objects.filter(
+        user_id=user_id, group_id__in=granting.values("group_id")
     )
     superuser = User.objects.filter(pk=user_id, is_superuser=True)
-    return Exists(held) | Exists(superuser)
+    return Exists(direct) | Exists(grouped) | Exists(superuser)
 
 
-def flag_annotations(user_id: Any, prefix: str = "principal_") -> dict[str, Expression]:
-    """Expressions that compute a principal's `Flags` inside any other query."""
+# Stand-ins for the permission ids while a query with flags is compiled; no permission's.
+_SENTINEL_MUTATE = -5_471_101
+_SENTINEL_VIEW = -5_471_102
+
+
+def flag_placeholders() -> dict[str, Placeholder]:
+    """The placeholders `flag_annotations` takes besides the user id, for `compile_query`."""
+    pk = Permission._meta.pk
     return {
-        f"{prefix}is_active": Exists(User.objects.filter(pk=user_id, is_active=True)),
-        f"{prefix}can_mutate_any": _has_permission(user_id, MUTATE_CODENAME),
-        f"{prefix}can_view_any": _has_permission(user_id, VIEW_CODENAME),
+        "can_mutate_id": Placeholder(_SENTINEL_MUTATE, pk),
+        "can_view_id": Placeholder(_SENTINEL_VIEW, pk),
     }
 
 
-def flags_from_row(row: Any, prefix: str = "principal_") -> Flags:
-    return Flags(
-        is_active=bool(getattr(row, f"{prefix}is_active")),
-        can_mutate_any=bool(getattr(row, f"{prefix}can_mutate_any")),
-        can_view_any=bool(getattr(row, f"{prefix}can_view_any")),
+def _names(permission_id: Any, codename: str) -> Exists:
+    return Exists(
+        Permission.objects.filter(
+            pk=permission_id, content_type__app_label=APP_LABEL, codename=codename
+        )
     )
+
+
+FLAG_COLUMNS = (
+    "principal_is_active",
+    "principal_can_mutate_any",
+    "principal_can_view_any",
+    "principal_ids_current",
+)
+
+
+def flag_annotations(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> dict[str, Expression]:
+    """Expressions that compute a principal's `Flags` inside any other query: the
+    `FLAG_COLUMNS`, the last saying whether the permission ids bound still name the two
+    permissions (see `flag_values`)."""
+    is_active, can_mutate_any, can_view_any, ids_current = FLAG_COLUMNS
+    return {
+        is_active: Exists(User.objects.filter(pk=user_id, is_active=True)),
+        can_mutate_any: _has_permission(user_id, can_mutate_id),
+        can_view_any: _has_permission(user_id, can_view_id),
+        ids_current: _names(can_mutate_id, MUTATE_CODENAME) & _names(can_view_id, VIEW_CODENAME),
+    }
+
+
+def rows_with_flags(
+    compiled: CompiledQuery, alias: str, **values: Any
+) -> tuple[list[tuple[Any, ...]], Flags | None]:
+    """Run a query that ends with the `FLAG_COLUMNS` (at most one row): its row's other
+    columns and the flags, or no rows and no flags.
+
+    When the permission ids bound turn out stale, they are looked up again and the query
+    runs once more.
+    """
+    for attempt in range(2):
+        rows = compiled.rows(**values, **flag_values(alias))
+        if not rows or rows[0][-1] or attempt:
+            break
+        forget_permission_ids()
+    if not rows:
+        return [], None
+    *columns, is_active, can_mutate_any, can_view_any, _ = rows[0]
+    flags = Flags(
+        is_active=bool(is_active),
+        can_mutate_any=bool(can_mutate_any),
+        can_view_any=bool(can_view_any),
+    )
+    return [tuple(columns)], flags
 
 
 @dataclass(eq=False)
@@ -117,14 +214,12 @@ _SENTINEL_USER = uuid.UUID("00000000-0000-4000-8000-00005e471ae3")
 _compiled_flags: dict[str, CompiledQuery] = {}
 
 
-def _flags_query(user_id: Any) -> Any:
+def _flags_query(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> Any:
     return (
         User.objects.filter(pk=user_id)
-        .annotate(**flag_annotations(user_id))
+        .annotate(**flag_annotations(user_id, can_mutate_id, can_view_id))
         .order_by()
-        .values_list("principal_is_active", "principal_can_mutate_any", "principal_can_view_any")[
-            :1
-        ]
+        .values_list(*FLAG_COLUMNS)[:1]
     )
 
 
@@ -139,20 +234,46 @@ def load_flags(user_id: Any) -> Flags:
     vendor = connections[alias].vendor
     compiled = _compiled_flags.get(vendor)
     if compiled is None:
-        placeholder = Placeholder(_SENTINEL_USER, User._meta.pk)
-        compiled = compile_query(_flags_query, {"user_id": placeholder}, alias)
+        placeholders = {"user_id": Placeholder(_SENTINEL_USER, User._meta.pk)}
+        compiled = compile_query(_flags_query, {**placeholders, **flag_placeholders()}, alias)
         _compiled_flags[vendor] = compiled
-    rows = compiled.rows(user_id=user_id)
-    if not rows:
-        return INACTIVE
-    is_active, can_mutate_any, can_view_any = rows[0]
-    return Flags(
-        is_active=bool(is_active),
-        can_mutate_any=bool(can_mutate_any),
-        can_view_any=bool(can_view_any),
-    )
+    _, flags = rows_with_flags(compiled, alias, user_id=user_id)
+    return flags or INACTIVE
 
 
 def reach_condition(path: str, user_id: Any) -> Q:
     """The filter that keeps objects a user reaches through `path` (a registry `reach`)."""
     return Q(**{path: user_id})
+
+
+def reaches(model: type[Model], path: str, user_id: Any) -> Exists:
+    """Whether the user reaches the outer query's `model` row through `path`.
+
+    For the registry's shapes, the row's own users (`users`) or the users of the row one
+    foreign key away (`entity__users`), this is one lookup on the link table's (owner,
+    user) index, keyed by the outer row's column; the ORM's `reach_condition` in a subquery
+    would join the row's table back in (and the owner's) to get there. Any other path takes
+    that general form.
+    """
+    links = _link_rows(model, path, user_id)
+    if links is None:
+        links = model.objects.filter(pk=OuterRef("pk")).filter(reach_condition(path, user_id))
+    return Exists(links)
+
+
+def _link_rows(model: type[Model], path: str, user_id: Any) -> QuerySet | None:
+    *hops, last = path.split(LOOKUP_SEP)
+    outer, owner = "pk", model
+    if len(hops) > 1 or last == "pk":
+        return None
+    if hops:
+        key = model._meta.get_field(hops[0])
+        if not (key.many_to_one and key.concrete and key.target_field.primary_key):
+            return None
+        outer, owner = key.attname, key.related_model
+    users = owner._meta.get_field(last)
+    if not (users.many_to_many and users.concrete and users.related_model is User):
+        return None
+    return users.remote_field.through.objects.filter(
+        **{users.m2m_field_name(): OuterRef(outer), users.m2m_reverse_field_name(): user_id}
+    )

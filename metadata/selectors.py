@@ -19,7 +19,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, router
 from django.db.models import (
-    Exists,
     Expression,
     F,
     Field,
@@ -40,7 +39,15 @@ from metadata.expressions import DocumentPairs, ObjectIdOf
 from metadata.linkables import Linkable, Target, by_name
 from metadata.models import Metadata, User
 from metadata.permissions import Action, metadata_permission
-from metadata.principals import Flags, Principal, flag_annotations, reach_condition
+from metadata.principals import (
+    FLAG_COLUMNS,
+    Principal,
+    flag_annotations,
+    flag_placeholders,
+    reach_condition,
+    reaches,
+    rows_with_flags,
+)
 from metadata.rules import Document
 
 LOOKUP_MAX_LIMIT = 100
@@ -97,21 +104,21 @@ def _target_query(
     content_type_id: Any,
     with_flags: bool,
     with_document: bool,
+    flag_ids: dict[str, Any],
 ) -> Any:
-    """The object with the caller's reach, the caller's flags when not yet known, and the
-    object's document when asked for."""
-    model = linkable.model
-    reach = model.objects.filter(pk=OuterRef("pk")).filter(reach_condition(linkable.reach, user_id))
-    rows = model.objects.filter(**{linkable.identifier_field: key}).annotate(
-        target_reachable=Exists(reach)
+    """The object with the caller's reach, the caller's flags when not yet known (`flag_ids`
+    the permissions' ids, `principals.flag_values`), and the object's document when asked
+    for."""
+    rows = linkable.model.objects.filter(**{linkable.identifier_field: key}).annotate(
+        target_reachable=reaches(linkable.model, linkable.reach, user_id)
     )
     fields = ["pk", linkable.entity_field or "pk", "target_reachable"]
     if with_document:
         rows = rows.annotate(target_document=_document_column(linkable, content_type_id))
         fields.append("target_document")
     if with_flags:
-        rows = rows.annotate(**flag_annotations(user_id))
-        fields += ["principal_is_active", "principal_can_mutate_any", "principal_can_view_any"]
+        rows = rows.annotate(**flag_annotations(user_id, **flag_ids))
+        fields += FLAG_COLUMNS
     return rows.order_by().values_list(*fields)[:1]
 
 
@@ -138,9 +145,11 @@ def _compiled_target_query(
             placeholders["content_type_id"] = Placeholder(
                 _SENTINEL_CONTENT_TYPE, ContentType._meta.pk
             )
+        if with_flags:
+            placeholders.update(flag_placeholders())
         _compiled_targets[cache_key] = compile_query(
-            lambda key, user_id, content_type_id=None: _target_query(
-                linkable, key, user_id, content_type_id, with_flags, with_document
+            lambda key, user_id, content_type_id=None, **flag_ids: _target_query(
+                linkable, key, user_id, content_type_id, with_flags, with_document, flag_ids
             ),
             placeholders,
             alias,
@@ -160,19 +169,16 @@ def _resolve(
     values: dict[str, Any] = {"key": key, "user_id": principal.user_id}
     if with_document:
         values["content_type_id"] = content_type_for(linkable).pk
-    rows = compiled.rows(**values)
+    if with_flags:
+        rows, flags = rows_with_flags(compiled, router.db_for_read(linkable.model), **values)
+        if flags is not None:
+            principal.prime(flags)
+    else:
+        rows = compiled.rows(**values)
     if not rows:
         return None
-    row = list(rows[0])
-    pk, entity_id, reachable = row[:3]
-    document = _decode_pairs(row[3]) if with_document else {}
-    flags = row[4:] if with_document else row[3:]
-    if with_flags:
-        principal.prime(
-            Flags(
-                is_active=bool(flags[0]), can_mutate_any=bool(flags[1]), can_view_any=bool(flags[2])
-            )
-        )
+    pk, entity_id, reachable, *document_column = rows[0]
+    document = _decode_pairs(document_column[0]) if with_document else {}
     pk = linkable.model._meta.pk.to_python(pk)
     target = Target(
         linkable=linkable,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from metadata.models import User
 from tests.access import NONE, READ, WRITE, access_matrix
+from tests.conftest import COUNTERPART_TWO, ENTITY_USER, PARTNER
 from tests.rest.conftest import JSON, TokenFactory, body, url
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +40,56 @@ def test_the_access_matrix(token_for: TokenFactory) -> None:
         assert answers == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
     assert checked > 40
+
+
+def _access(token: str, collection: str, identifier: str) -> tuple[int, int]:
+    """(GET, PUT of a rule-breaking body) statuses, as in `EXPECTED`."""
+    client, headers = Client(), {"Authorization": f"Bearer {token}"}
+    path = url(collection, identifier)
+    return (
+        client.get(path, headers=headers).status_code,
+        client.put(path, INVALID, content_type=JSON, headers=headers).status_code,
+    )
+
+
+def test_the_permissions_count_when_held_directly_and_for_superusers(
+    token_for: TokenFactory,
+) -> None:
+    """The demo grants them through groups; a user's own permissions and superusers count
+    the same, and a change counts from the next request."""
+    token = token_for(ENTITY_USER)
+    user = User.objects.get(email=ENTITY_USER)
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[NONE]
+    view = Permission.objects.get(content_type__app_label="metadata", codename="view_metadata")
+    user.user_permissions.add(view)
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[READ]
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="metadata", codename="can_mutate_metadata")
+    )
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[WRITE]
+    user.user_permissions.clear()
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[NONE]
+    User.objects.filter(pk=user.pk).update(is_superuser=True)
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[WRITE]
+
+
+def test_permissions_created_again_by_another_process_are_found(
+    token_for: TokenFactory,
+) -> None:
+    """Each process keeps the two permissions' ids; when another process creates them again
+    (a `flush`, say) under new ids, the next request notices and looks them up again."""
+    token = token_for(PARTNER)
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[WRITE]  # ids cached
+    for codename in ("can_mutate_metadata", "view_metadata"):
+        old = Permission.objects.get(content_type__app_label="metadata", codename=codename)
+        new = old.pk + 1000
+        # Queryset updates send no signals: what this process sees of another's change.
+        Permission.objects.filter(pk=old.pk).update(id=new)
+        Group.permissions.through.objects.filter(permission_id=old.pk).update(permission_id=new)
+    assert _access(token, "counterparts", COUNTERPART_TWO) == EXPECTED[WRITE]
+    lookup = Client().get(
+        "/v1/counterparts/partner_metadata",
+        {"key": "external_id"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert lookup.status_code == 200, lookup.content
