@@ -71,7 +71,12 @@ def document_size(document: Mapping[str, Any]) -> int:
 
 def document_etag(document: Mapping[str, Any]) -> str:
     """A strong validator for the whole document, stable across key order and doors."""
-    digest = hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+    return etag_of_json(canonical_json(document))
+
+
+def etag_of_json(canonical: str) -> str:
+    """`document_etag` of a document already serialised by `canonical_json`."""
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return f'"{digest[:32]}"'
 
 
