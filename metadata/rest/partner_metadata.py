@@ -111,8 +111,7 @@ class PartnerMetadataView(LinkableView):
     def answer(self, document: Document) -> HttpResponse:
         """`{"metadata": ...}` with the document's ETag, serialised once: the body carries
         the canonical text the ETag is computed on (DRF's renderer would serialise the
-        document a second time, and cost a read more than the ETag and the throttle
-        together, `make bench`)."""
+        document a second time: about 35 µs of a REST read's 0.65 ms of CPU in-process)."""
         canonical = rules.canonical_json(document)
         return HttpResponse(
             f'{{"metadata":{canonical}}}',
