@@ -44,6 +44,7 @@ def principal_of(info: GraphQLResolveInfo) -> Principal:
     if principal is None:
         principal = tokens.principal_from_header(request.headers.get("Authorization"))
         setattr(request, _PRINCIPAL_ATTR, principal)
+        request.user = principal  # as DRF does for REST: the request log names the caller
     throttle(info, "user", str(principal.user_id))
     return principal
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 from django.test import Client
 
+from metadata.models import User
 from tests.live import start_gunicorn
 
 
@@ -73,6 +74,26 @@ def test_one_log_line_per_request_without_secrets(
     assert isinstance(line["duration_ms"], float)
     assert "user_id" in line
     assert token not in json.dumps(line)
+
+
+@pytest.mark.parametrize("door", ["rest", "graphql"])
+def test_the_log_line_names_the_caller_of_either_door(
+    demo: None, request_log: Capture, token_for, door: str
+) -> None:
+    token = token_for("partner@example.com")
+    headers = {"Authorization": f"Bearer {token}"}
+    if door == "rest":
+        path = "/v1/counterparts/3a9c5e1e-0000-4000-8000-000000000011/partner_metadata"
+        response = Client().get(path, headers=headers)
+    else:
+        query = '{ metadata(linkedObjectType: ACCOUNT, identifier: "A-154321") { key } }'
+        response = Client().post(
+            "/v1/graphql/", {"query": query}, content_type="application/json", headers=headers
+        )
+    assert response.status_code == 200 and b"errors" not in response.content, response.content
+    [line] = request_log.lines
+    assert line["door"] == door
+    assert line["user_id"] == str(User.objects.get(email="partner@example.com").pk)
 
 
 def test_metrics_count_requests_per_door_for_loopback_only(db: None) -> None:
