@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import include, path
 
+from bench import run as bench_run
 from metadata.models import MetadataChange
 from metadata_gateway import urls as gateway_urls
 from tests.conftest import COUNTERPART_ONE, PARTNER
@@ -98,3 +99,13 @@ def test_the_write_floor_refuses_a_document_over_the_limit(partner: dict[str, st
 
     assert answer.status_code == 422
     assert rest_document(partner) == {"metadata": DOCUMENT}
+
+
+def test_each_door_is_measured_right_after_its_floor() -> None:
+    doors = [*bench_run.DOORS, bench_run.LOOKUP, bench_run.SPREAD]
+    order = bench_run.in_round_order(doors)
+    assert sorted(door.key for door in order) == sorted(door.key for door in doors)
+    first_write = order.index(bench_run.WRITE_FLOOR)
+    assert order[0].key == "floor_get"
+    assert not any(door.writes for door in order[:first_write])
+    assert all(door.writes for door in order[first_write:])
