@@ -51,7 +51,7 @@ def flag_values(alias: str) -> dict[str, int]:
     of a REST read's database time, `make bench`). The ids change when permissions are
     created again (`flush`, or by hand) in any process, so every query that binds them
     also says whether they still name the two permissions (`flag_annotations`), and
-    `rows_with_flags` looks them up again when they do not. This process also drops them
+    `row_with_flags` looks them up again when they do not. This process also drops them
     after `migrate` and `flush` and when it saves or deletes a `Permission`.
     """
     ids = _permission_ids.get(alias)
@@ -143,29 +143,30 @@ def flag_annotations(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> dict
     }
 
 
-def rows_with_flags(
-    compiled: CompiledQuery, alias: str, **values: Any
-) -> tuple[list[tuple[Any, ...]], Flags | None]:
-    """Run a query that ends with the `FLAG_COLUMNS` (at most one row): its row's other
-    columns and the flags, or no rows and no flags.
+def row_with_flags(
+    compiled: CompiledQuery, **values: Any
+) -> tuple[tuple[Any, ...] | None, Flags | None]:
+    """Run a query of at most one row that ends with the `FLAG_COLUMNS`: the row's other
+    columns and the flags, or (None, None) when there is no row.
 
     When the permission ids bound turn out stale, they are looked up again and the query
     runs once more.
     """
+    alias = router.db_for_read(compiled.model)
     for attempt in range(2):
         rows = compiled.rows(**values, **flag_values(alias))
         if not rows or rows[0][-1] or attempt:
             break
         forget_permission_ids()
     if not rows:
-        return [], None
+        return None, None
     *columns, is_active, can_mutate_any, can_view_any, _ = rows[0]
     flags = Flags(
         is_active=bool(is_active),
         can_mutate_any=bool(can_mutate_any),
         can_view_any=bool(can_view_any),
     )
-    return [tuple(columns)], flags
+    return tuple(columns), flags
 
 
 @dataclass(eq=False)
@@ -237,7 +238,7 @@ def load_flags(user_id: Any) -> Flags:
         placeholders = {"user_id": Placeholder(_SENTINEL_USER, User._meta.pk)}
         compiled = compile_query(_flags_query, {**placeholders, **flag_placeholders()}, alias)
         _compiled_flags[vendor] = compiled
-    _, flags = rows_with_flags(compiled, alias, user_id=user_id)
+    _, flags = row_with_flags(compiled, user_id=user_id)
     return flags or INACTIVE
 
 

@@ -46,7 +46,7 @@ from metadata.principals import (
     flag_placeholders,
     reach_condition,
     reaches,
-    rows_with_flags,
+    row_with_flags,
 )
 from metadata.rules import Document
 
@@ -170,14 +170,15 @@ def _resolve(
     if with_document:
         values["content_type_id"] = content_type_for(linkable).pk
     if with_flags:
-        rows, flags = rows_with_flags(compiled, router.db_for_read(linkable.model), **values)
+        row, flags = row_with_flags(compiled, **values)
         if flags is not None:
             principal.prime(flags)
     else:
         rows = compiled.rows(**values)
-    if not rows:
+        row = rows[0] if rows else None
+    if row is None:
         return None
-    pk, entity_id, reachable, *document_column = rows[0]
+    pk, entity_id, reachable, *document_column = row
     document = _decode_pairs(document_column[0]) if with_document else {}
     pk = linkable.model._meta.pk.to_python(pk)
     target = Target(
