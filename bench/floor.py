@@ -84,6 +84,7 @@ def floor_view(request: HttpRequest, collection: str, identifier: str) -> HttpRe
 
 
 LIMIT_BYTES = 2000
+MSG_BAD_WRITE = 'Send {"metadata": {...}} as JSON, to an identifier of the collection.'
 LOCK_SQL = 'SELECT 1 FROM "{table}" WHERE "{pk}" = %s FOR NO KEY UPDATE'
 WRITE_SQL = f"""
 WITH written AS (
@@ -107,7 +108,13 @@ def floor_write_view(request: HttpRequest, collection: str, identifier: str) -> 
     linkable = _open(request, collection)
     if isinstance(linkable, HttpResponse):
         return linkable
-    patch = json.loads(request.body)["metadata"]
+    try:
+        patch = json.loads(request.body)["metadata"]
+        linkable.parse_identifier(identifier)
+    except (ValueError, TypeError, KeyError):  # the doors' checks, at their least
+        return _json({"error": {"type": "bad_request", "message": MSG_BAD_WRITE}}, 400)
+    if not isinstance(patch, dict):
+        return _json({"error": {"type": "bad_request", "message": MSG_BAD_WRITE}}, 400)
     content_type = ContentType.objects.get_for_model(linkable.model, for_concrete_model=True)
     meta = linkable.model._meta
     alias = router.db_for_write(Metadata)

@@ -101,6 +101,26 @@ def test_the_write_floor_refuses_a_document_over_the_limit(partner: dict[str, st
     assert rest_document(partner) == {"metadata": DOCUMENT}
 
 
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        (WRITE_FLOOR, "not json"),
+        (WRITE_FLOOR, "[]"),
+        (WRITE_FLOOR, '{"document": {}}'),
+        (WRITE_FLOOR, '{"metadata": [1]}'),
+        ("/bench/floor-write/counterparts/not-a-uuid/partner_metadata", body({"a": 1})),
+    ],
+)
+def test_the_write_floor_answers_a_bad_request_with_400_and_writes_nothing(
+    partner: dict[str, str], path: str, sent: str
+) -> None:
+    answer = Client().patch(path, sent, JSON, headers=partner)
+
+    assert answer.status_code == 400, answer.content
+    assert rest_document(partner) == {"metadata": DOCUMENT}
+
+
 def test_each_door_is_measured_right_after_its_floor() -> None:
     doors = [*bench_run.DOORS, bench_run.LOOKUP, bench_run.SPREAD]
     order = bench_run.in_round_order(doors)
