@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
 
 from metadata.compiled import Placeholder, _name_parameters, compile_query
+from metadata.expressions import ObjectIdOf
 from metadata.models import User
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +63,6 @@ def test_on_postgresql_the_callers_id_is_sent_once(demo: None) -> None:
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the dashed form is SQLite's")
 def test_a_uuid_object_id_on_sqlite_is_built_from_a_column_only() -> None:
-    from django.db.models import Value
-
-    from metadata.expressions import ObjectIdOf
-
     user = User.objects.create(email="dashes@example.com")
     by_column = User.objects.annotate(object_id=ObjectIdOf(F("pk"), is_uuid=True))
     assert by_column.values_list("object_id", flat=True).get(pk=user.pk) == str(user.pk)
