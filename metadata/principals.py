@@ -174,6 +174,9 @@ class Principal:
     """The authenticated caller. Quacks enough like a user for DRF's throttles and logs."""
 
     user_id: uuid.UUID
+    # The partner client whose `client_credentials` token this is (contract section 11), or
+    # None for a person's own token: a client acts for its user but reaches only what it serves.
+    client_id: uuid.UUID | None = None
     _flags: Flags | None = field(default=None, repr=False)
 
     is_authenticated = True

@@ -37,9 +37,16 @@ def _lifetime_seconds(token_class: type[AccessToken] | type[RefreshToken]) -> in
     return int(token_class.lifetime.total_seconds())
 
 
-def access_token_for(user: User) -> AccessToken:
+CLIENT_ID_CLAIM = "client_id"
+
+
+def access_token_for(user: User, *, client: PartnerClient | None = None) -> AccessToken:
+    """An access token for `user`; for `client`'s own grant it also names the client, whose
+    reach, not the user's, the token then has."""
     token = AccessToken.for_user(user)
     token["email"] = user.email
+    if client is not None:
+        token[CLIENT_ID_CLAIM] = str(client.pk)
     return token
 
 
@@ -83,9 +90,11 @@ def principal_from_token(raw: str) -> Principal:
         raise InvalidToken() from error
     try:
         user_id = uuid.UUID(str(token[api_settings.USER_ID_CLAIM]))
+        client = token.get(CLIENT_ID_CLAIM)
+        client_id = None if client is None else uuid.UUID(str(client))
     except (KeyError, ValueError) as error:
         raise InvalidToken() from error
-    return Principal(user_id=user_id)
+    return Principal(user_id=user_id, client_id=client_id)
 
 
 def principal_from_header(header: str | None) -> Principal:

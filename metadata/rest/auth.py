@@ -16,7 +16,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from metadata import tokens
 from metadata.errors import NotJSON
-from metadata.models import User
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.parsers import StrictJSONParser
 from metadata.rest.schema import TokenSchema
@@ -36,15 +35,19 @@ MSG_EMPTY_BODY = (
 )
 
 
-def user_for_grant(grant: dict[str, Any]) -> User:
-    """The user a valid token request acts as; `InvalidCredentials` otherwise."""
+def token_for_grant(grant: dict[str, Any]) -> AccessToken:
+    """The access token a valid token request earns; `InvalidCredentials` otherwise.
+
+    A `client_credentials` token names its client (it has the client's reach); an
+    `entity_user` token is the entity user's own.
+    """
     kind = grant.get("grant_type", GRANT_PASSWORD)
     if kind in (GRANT_CLIENT_CREDENTIALS, GRANT_ENTITY_USER):
         client = tokens.client_for_credentials(grant["client_id"], grant["client_secret"])
         if kind == GRANT_CLIENT_CREDENTIALS:
-            return client.user
-        return tokens.entity_user_for(client, grant["entity_user_id"])
-    return tokens.user_for_password(grant["email"], grant["password"])
+            return tokens.access_token_for(client.user, client=client)
+        return tokens.access_token_for(tokens.entity_user_for(client, grant["entity_user_id"]))
+    return tokens.access_token_for(tokens.user_for_password(grant["email"], grant["password"]))
 
 
 class TokenView(GatewayAPIView):
@@ -62,7 +65,7 @@ class TokenView(GatewayAPIView):
             raise NotJSON(MSG_EMPTY_BODY)
         grant = grant_serializer_for(request.data)
         grant.is_valid(raise_exception=True)
-        token = tokens.access_token_for(user_for_grant(grant.validated_data))
+        token = token_for_grant(grant.validated_data)
         return Response(
             {
                 "access_token": str(token),

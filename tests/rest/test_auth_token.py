@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from metadata.models import PartnerClient, User
+from metadata.tokens import principal_from_token
 from tests.conftest import (
     COUNTERPART_ONE,
     DEMO_PASSWORD,
@@ -69,6 +71,14 @@ def issued_for(response: Any) -> str:
 def test_client_credentials_acts_as_the_partner_clients_user(demo: None) -> None:
     response = post({"grant_type": "client_credentials", **CLIENT})
     assert issued_for(response) == PARTNER
+
+
+def test_a_client_credentials_token_names_its_client_and_others_name_none(demo: None) -> None:
+    client_token = post({"grant_type": "client_credentials", **CLIENT}).json()["access_token"]
+    assert principal_from_token(client_token).client_id == uuid.UUID(PARTNER_CLIENT_ID)
+    grant = {"grant_type": "entity_user", **CLIENT, "entity_user_id": ENTITY_USER_ID}
+    user_token = post(grant).json()["access_token"]
+    assert principal_from_token(user_token).client_id is None
 
 
 def test_entity_user_acts_as_that_entity_user(demo: None) -> None:
