@@ -104,6 +104,20 @@ class InvalidLookup(GatewayError):
     default_message = "The lookup parameters are not valid."
 
 
+class BodyTooLarge(GatewayError):
+    """A request body over the door's limit, refused before it is read."""
+
+    code = "payload_too_large"
+
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        self.limit = limit
+        if size is None:
+            message = f"The request body is over the limit of {limit} bytes."
+        else:
+            message = f"The request body is {size} bytes; the limit is {limit}."
+        super().__init__(message)
+
+
 class Throttled(GatewayError):
     """Too many requests from one caller; `retry_after` seconds until the next window."""
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
+from metadata.errors import BodyTooLarge
+from metadata.ops.doors import door_of
 from metadata.rules import MAX_BODY_BYTES
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-MSG_BODY_TOO_LARGE = "The request body is {size} bytes; the limit is {limit}."
 
 
 def request_id_of(request: HttpRequest) -> str:
@@ -37,7 +38,10 @@ class RequestIdMiddleware:
 class BodySizeLimitMiddleware:
     """Refuse bodies over 64 KiB with 413 from their declared length, before anything reads them.
 
-    Bodies without a declared length are capped by DATA_UPLOAD_MAX_MEMORY_SIZE when read.
+    Each door answers in its own error format (REST's `{"error"}`, GraphQL's `{"errors"}`),
+    by the function its error module exposes for this: a GraphQL client must be able to read
+    the refusal with the same code that reads every other GraphQL error. Bodies without a
+    declared length are capped by DATA_UPLOAD_MAX_MEMORY_SIZE when read.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -49,13 +53,14 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > MAX_BODY_BYTES:
-            return body_too_large(length)
+            answer = import_string(BODY_TOO_LARGE_ANSWERS.get(door_of(request.path), _DEFAULT))
+            return answer(BodyTooLarge(MAX_BODY_BYTES, length))
         return self.get_response(request)
 
 
-def body_too_large(size: int | None = None) -> HttpResponse:
-    message = MSG_BODY_TOO_LARGE.format(size=size if size else "over", limit=MAX_BODY_BYTES)
-    if size is None:
-        message = f"The request body is over the limit of {MAX_BODY_BYTES} bytes."
-    body = {"error": {"type": "payload_too_large", "message": message}}
-    return HttpResponse(json.dumps(body), status=413, content_type="application/json")
+# The door's answer to an oversized body; paths of no door (admin, ops) answer as REST does.
+_DEFAULT = "metadata.rest.errors.body_too_large"
+BODY_TOO_LARGE_ANSWERS = {
+    "graphql": "metadata.graphql.errors.body_too_large",
+    "rest": _DEFAULT,
+}

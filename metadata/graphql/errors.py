@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpResponse, JsonResponse
 from graphene_django.views import HttpError
 from graphql import GraphQLError
 
@@ -65,6 +66,9 @@ CODES: dict[str, KrakenCode] = {
         VALIDATION, "KT-CT-1138", "Please make sure the email address and password are correct."
     ),
     errors.Throttled.code: KrakenCode(THROTTLED, "KT-CT-1199", "Too many requests."),
+    errors.BodyTooLarge.code: KrakenCode(
+        VALIDATION, "KT-CT-8417", "The request body is too large."
+    ),
 }
 INTERNAL_CODE = KrakenCode(INTERNAL, "KT-CT-0000", "Internal error.")
 
@@ -104,7 +108,7 @@ def _input_path(violation: Violation) -> list[str | int]:
 def validation_errors(error: GatewayError) -> list[dict[str, Any]]:
     if isinstance(error, errors.RuleViolation):
         return [{"message": v.msg, "inputPath": _input_path(v)} for v in error.violations]
-    if isinstance(error, errors.InvalidLookup):
+    if isinstance(error, errors.InvalidLookup | errors.BodyTooLarge):
         return [{"message": error.message, "inputPath": []}]
     field = _INPUT_FIELD_OF_CODE.get(error.code)
     return [{"message": error.message, "inputPath": [INPUT, field] if field else [INPUT]}]
@@ -147,6 +151,13 @@ def format_error(error: Exception) -> dict[str, Any]:
         return _located(error, original.message, gateway_extensions(original))
     logger.error("GraphQL resolver failed at %s", error.path, exc_info=original)
     return _located(error, MSG_INTERNAL, _internal_extensions())
+
+
+def body_too_large(error: errors.BodyTooLarge) -> HttpResponse:
+    """413 for a body refused before the view read it (`BodySizeLimitMiddleware`): a
+    GraphQL response with no data and one error, so GraphQL clients can read why."""
+    formatted = {"message": error.message, "extensions": gateway_extensions(error)}
+    return JsonResponse({"data": None, "errors": [formatted]}, status=413)
 
 
 def _internal_extensions() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -23,8 +23,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from metadata import errors
-from metadata.middleware import body_too_large
 from metadata.rest.authentication import WWW_AUTHENTICATE
+from metadata.rules import MAX_BODY_BYTES
 
 logger = logging.getLogger("metadata.rest")
 
@@ -96,7 +96,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
     if isinstance(exc, DjangoPermissionDenied):
         return domain_error_response(errors.PermissionDenied())
     if isinstance(exc, RequestDataTooBig):
-        return body_too_large()
+        return body_too_large(errors.BodyTooLarge(MAX_BODY_BYTES))
     view = context.get("view")
     logger.error(
         "Unexpected error in %s", type(view).__name__ if view else "a REST view", exc_info=exc
@@ -105,6 +105,12 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
         error_body(SERVER_ERROR_TYPE, MSG_SERVER_ERROR),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def body_too_large(error: errors.BodyTooLarge) -> HttpResponse:
+    """413 for a body refused before any view ran (`BodySizeLimitMiddleware`), so without
+    DRF's response machinery."""
+    return JsonResponse(error_body(error.code, error.message), status=413)
 
 
 def status_of(exc: errors.GatewayError) -> int:
