@@ -7,11 +7,15 @@ class MetadataConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.signals import request_started
+
         from metadata import (
             checks,  # noqa: F401 - registers the system checks
+            consistency,
             principals,
             signals,
         )
 
         signals.connect()
+        request_started.connect(consistency.forget_caller, dispatch_uid="metadata-caller")
         principals.watch_permissions()

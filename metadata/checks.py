@@ -48,3 +48,23 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
                     checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005")
                 )
     return errors
+
+
+@checks.register(checks.Tags.database)
+def check_replica_pins(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A caller's reads follow their writes to the primary by a marker in the cache: with a
+    process-local cache, a read served by another worker or host misses the marker."""
+    from django.conf import settings
+
+    from metadata.consistency import replica_configured
+
+    if replica_configured() and not settings.REDIS_URL:
+        return [
+            checks.Warning(
+                "DATABASE_REPLICA_URL is set without REDIS_URL: a caller may not see their own "
+                "write when the next read is served by another process.",
+                hint="Set REDIS_URL so every process shares the read-your-writes markers.",
+                id="metadata.W001",
+            )
+        ]
+    return []

@@ -32,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import MD5, Cast, Replace
 
-from metadata import rules
+from metadata import consistency, rules
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.expressions import DocumentPairs, ObjectIdOf
@@ -478,17 +478,18 @@ def lookup(
             bound["after"] = linkable.parse_identifier(decode_cursor(cursor))
         except (TypeError, ValueError) as error:
             raise InvalidLookup(MSG_CURSOR) from error
-    shape = _LookupShape(
-        linkable=linkable.name,
-        alias=router.db_for_read(linkable.model),
-        reach=reach,
-        values=len(concrete),
-        with_null=any(value is None for value in values or ()),
-        after=cursor is not None,
-        scoped=scoped,
-        limit=limit,
-    )
-    page = _compiled_lookup(shape).rows(**bound)
+    with consistency.primary_reads():  # strongly consistent (contract section 9)
+        shape = _LookupShape(
+            linkable=linkable.name,
+            alias=router.db_for_read(linkable.model),
+            reach=reach,
+            values=len(concrete),
+            with_null=any(value is None for value in values or ()),
+            after=cursor is not None,
+            scoped=scoped,
+            limit=limit,
+        )
+        page = _compiled_lookup(shape).rows(**bound)
     more = len(page) > limit
     to_python = _identifier_field(linkable).to_python  # SQLite gives UUIDs as hex digits
     items = [

@@ -22,7 +22,7 @@ from django.db import connection, connections, router, transaction
 from django.db.models import UUIDField
 from django.utils import timezone
 
-from metadata import rules
+from metadata import consistency, rules
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import KeyExists, NotFound, PreconditionFailed
 from metadata.linkables import Linkable, Target
@@ -126,6 +126,7 @@ def _write(
 ) -> Document:
     alias = router.db_for_write(Metadata)
     with transaction.atomic(using=alias):
+        transaction.on_commit(lambda: consistency.wrote(context.actor_id), using=alias)
         _lock(target, alias)
         current = get_document(target=target)  # after the lock: no writer is between
         if if_match is not None and not _matches(current, if_match):

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from metadata import consistency
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
 from metadata.models import PartnerClient, User
 from metadata.principals import Principal
@@ -94,6 +95,7 @@ def principal_from_token(raw: str) -> Principal:
         client_id = None if client is None else uuid.UUID(str(client))
     except (KeyError, ValueError) as error:
         raise InvalidToken() from error
+    consistency.set_caller(user_id)
     return Principal(user_id=user_id, client_id=client_id)
 
 

@@ -130,7 +130,13 @@ if REPLICA_URL:
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["replica"]["OPTIONS"] = postgres_options()
+        # A replica that hangs must cost a bounded wait before reads fall back to the primary.
+        DATABASES["replica"]["OPTIONS"] = {**postgres_options(), "connect_timeout": 2}
+# With a replica: a caller's reads stay on the primary this long after their write
+# (read-your-writes; the marker lives in the shared cache, so set REDIS_URL), and a replica
+# found unreachable is left alone this long before it is tried again.
+REPLICA_PIN_SECONDS = float(os.environ.get("REPLICA_PIN_SECONDS", "5"))
+REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "5"))
 DATABASE_ROUTERS = ["metadata_gateway.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -7,10 +7,12 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import connections
 
+from metadata.checks import check_replica_pins
 from metadata.models import Metadata
 from metadata_gateway.routers import PrimaryReplicaRouter
 
@@ -56,23 +58,16 @@ def test_production_refuses_the_development_secret_key() -> None:
     assert "Set SECRET_KEY" in result.stderr
 
 
-@pytest.fixture
-def with_replica(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(connections.settings, "replica", connections.settings["default"])
-
-
-def test_router_reads_from_the_replica_outside_write_transactions(
-    transactional_db: None, with_replica: None
-) -> None:
-    router = PrimaryReplicaRouter()
-    assert router.db_for_read(Metadata) == "replica"
-    assert router.db_for_write(Metadata) == "default"
-    with transaction.atomic():
-        assert router.db_for_read(Metadata) == "default"
-    assert router.allow_migrate("default", "metadata") is True
-    assert router.allow_migrate("replica", "metadata") is False
-
-
 def test_router_without_a_replica_uses_the_primary(db: None) -> None:
     assert "replica" not in connections.settings
     assert PrimaryReplicaRouter().db_for_read(Metadata) == "default"
+
+
+def test_a_replica_without_a_shared_cache_is_warned_about(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("metadata.consistency.replica_configured", lambda: True)
+    settings.REDIS_URL = ""
+    assert [message.id for message in check_replica_pins()] == ["metadata.W001"]
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert check_replica_pins() == []
