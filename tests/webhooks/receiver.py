@@ -74,8 +74,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+LOOPBACK = "127.0.0.0/8"
+
+
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 the gateway may deliver to: webhook targets must be public,
+    so the test allows loopback by name (`WEBHOOK_ALLOWED_NETWORKS`, as an operator would
+    allow a private network), and plain http as with `DEBUG` on (pytest-django turns it off;
+    with it off only https URLs are accepted). A test about refused targets empties the
+    allowed networks again."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = [LOOPBACK]
+    settings.DEBUG = True
     receiver = Receiver(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
