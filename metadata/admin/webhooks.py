@@ -11,7 +11,8 @@ Who may do what is asked of the one permission object (`metadata_permission` wit
   arrived" without escalating. They see a subscription's URL and its delivery outcomes; no
   page shows any part of a secret after the one message at creation, no changelist filters
   on one (`RefusesSecretLookups`, as `UserAdmin` does for passwords), and events carry
-  metadata they may already read. They can neither edit, delete nor redeliver (403, and no controls shown).
+  metadata they may already read. They can neither edit, delete nor redeliver (403, and no
+  controls shown).
 * Nobody adds, changes or deletes events, deliveries or attempts by hand: the outbox and the
   worker write them, and a subscription's deliveries go when it is deleted.
 
@@ -243,9 +244,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(
-    RefusesSecretLookups, ChangedByMetadataMutators, admin.ModelAdmin
-):
+class WebhookSubscriptionAdmin(RefusesSecretLookups, ChangedByMetadataMutators, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = (
         "object_type",

@@ -24,7 +24,7 @@ from metadata.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from metadata.webhooks import delivery, signing, subscriptions
+from metadata.webhooks import delivery, signing
 from tests.conftest import COUNTERPART_ONE, PARTNER
 from tests.webhooks.receiver import Receiver, fast_policy, receiver
 
