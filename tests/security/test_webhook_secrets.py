@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,6 +157,15 @@ def test_the_rest_api_shows_the_secret_on_creation_and_rotation_only(
         assert rotated.json()["secret"][6:] not in answer_text.decode()
 
 
+def readme_verify() -> Callable[[str, bytes, str], bool]:
+    """The `verify` function the README gives receivers, as a receiver would copy it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = re.findall(r"```python\n(import hashlib.*?def verify.*?)```", readme, re.S)
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # our own README, as a receiver would paste it
+    return namespace["verify"]
+
+
 def test_during_the_grace_period_deliveries_carry_both_signatures(
     token_for: Callable[[str], str], receiver: Receiver
 ) -> None:
@@ -179,14 +189,17 @@ def test_during_the_grace_period_deliveries_carry_both_signatures(
     during = put_and_deliver(1)
     header = during.headers[signing.SIGNATURE_HEADER.lower()]
     assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}", header), header
-    assert signing.verify(new, during.body, header)
-    assert signing.verify(old, during.body, header)  # a receiver not yet switched over
+    for verify in (signing.verify, readme_verify()):
+        assert verify(new, during.body, header)
+        assert verify(old, during.body, header)  # a receiver not yet switched over
+        assert not verify("whsec_other", during.body, header)
     WebhookSubscription.objects.update(previous_secret_expires_at=timezone.now())
     after = put_and_deliver(2)
     header = after.headers[signing.SIGNATURE_HEADER.lower()]
     assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header), header
-    assert signing.verify(new, after.body, header)
-    assert not signing.verify(old, after.body, header)
+    for verify in (signing.verify, readme_verify()):
+        assert verify(new, after.body, header)
+        assert not verify(old, after.body, header)
     assert WebhookDelivery.objects.filter(status="delivered").count() == 2
 
 
