@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import subprocess
+import threading
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests.adapters
 from django.test import Client
 
 from metadata.models import (
@@ -24,9 +30,9 @@ from metadata.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from metadata.webhooks import delivery, signing
+from metadata.webhooks import delivery, signing, subscriptions
 from tests.conftest import COUNTERPART_ONE, PARTNER
-from tests.webhooks.receiver import Receiver, fast_policy, receiver
+from tests.webhooks.receiver import Receiver, fast_policy, handler_for, receiver
 
 __all__ = ["receiver"]
 
@@ -266,3 +272,62 @@ def test_redeliver_does_not_pull_a_pending_retry_forward(
     assert answer.status_code == 200 and answer.json()["status"] == "pending"
     again = WebhookDelivery.objects.get()
     assert (again.next_attempt_at, again.attempts) == (waiting.next_attempt_at, 1)
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """An https receiver on 127.0.0.1 whose certificate names only `hooks.example.com`,
+    signed by a test CA the worker is made to trust (requests' default CA bundle)."""
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+            "-subj", "/CN=Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=tmp_path)  # fmt: skip
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
+            "-subj", f"/CN={REBOUND_NAME}", cwd=tmp_path)  # fmt: skip
+    (tmp_path / "ext.cnf").write_text(f"subjectAltName=DNS:{REBOUND_NAME}\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf",
+            cwd=tmp_path)  # fmt: skip
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(tmp_path / "ca.pem"))
+    received = Receiver(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(received))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    received.url = f"https://{REBOUND_NAME}:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield received
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_to_the_checked_address_with_the_name_in_sni_and_certificate_check(
+    token_for: Callable[[str], str],
+    tls_receiver: Receiver,
+    rebound_to_loopback: list[str],
+    settings: Any,
+) -> None:
+    """The worker connects to the address it checked, yet TLS still verifies the name: the
+    certificate names `hooks.example.com` only, not 127.0.0.1."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    subscription = subscriptions.create_subscription(
+        url=tls_receiver.url,
+        object_type="counterpart_partner_metadata",
+        actor_id=User.objects.get(email=PARTNER).pk,
+    )
+    put_counterpart(token_for(PARTNER), {"a": 1})
+    delivery.run_once(policy=ONE_TRY)
+    [received] = tls_receiver.wait_for(1)
+    port = tls_receiver.url.split(":")[2].split("/")[0]
+    assert received.headers["host"] == f"{REBOUND_NAME}:{port}"
+    header = received.headers[signing.SIGNATURE_HEADER.lower()]
+    assert signing.verify(subscription.secret, received.body, header)
+    settings.WEBHOOK_ALLOWED_NETWORKS = []  # the same name, no longer allowed: nothing sent
+    put_counterpart(token_for(PARTNER), {"a": 2})
+    delivery.run_once(policy=ONE_TRY)
+    assert len(tls_receiver.received) == 1

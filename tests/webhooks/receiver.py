@@ -45,7 +45,7 @@ class Receiver:
         return [r for r in self.received if r.headers.get("x-answered") == "200"]
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+def handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -87,7 +87,7 @@ def receiver(settings: Any) -> Iterator[Receiver]:
     settings.WEBHOOK_ALLOWED_NETWORKS = [LOOPBACK]
     settings.DEBUG = True
     receiver = Receiver(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
