@@ -178,7 +178,10 @@ class SubscriptionForm(forms.ModelForm):
     url = forms.CharField(
         label="URL",
         widget=forms.URLInput(attrs={"class": "vURLField"}),
-        help_text="An absolute http or https URL; the worker POSTs each event there.",
+        help_text=(
+            "An absolute https URL (http only while DEBUG is on) of a public address; the "
+            "worker POSTs each event there."
+        ),
     )
     object_type = ServiceJudgedChoiceField(
         choices=(), help_text="Changes of this type's metadata are sent."
