@@ -23,7 +23,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_URL_LENGTH = 2000
 MSG_URL = "url must be an absolute http or https URL of at most 2000 characters"
 MSG_HTTPS = "url must be an https URL"
-MSG_HOST = "url's host must be a DNS name or an IP address"
+MSG_HOST = "url's host must be a DNS name (international names in their xn-- form) or an IP address"
 MSG_NOT_PUBLIC = (
     "url must point to a public address: loopback, private, link-local, unique-local, "
     "multicast, reserved and unspecified addresses and localhost are refused"
