@@ -6,6 +6,7 @@ process-local cache. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and JWT
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -189,6 +190,16 @@ WEBHOOK_DELIVERY = {
     "max_backoff_seconds": float(os.environ.get("WEBHOOK_MAX_BACKOFF_SECONDS", "3600")),
     "max_attempts": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12")),
 }
+# Webhook targets must be public; these private networks (CIDRs) are allowed all the same.
+try:
+    WEBHOOK_ALLOWED_NETWORKS = [
+        str(ipaddress.ip_network(cidr, strict=False))
+        for cidr in env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {error}") from error
+# After a secret rotation the previous secret also signs deliveries for this long.
+WEBHOOK_SECRET_GRACE_SECONDS = int(os.environ.get("WEBHOOK_SECRET_GRACE_SECONDS", "86400"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["metadata.rest.authentication.HeaderTokenAuthentication"],

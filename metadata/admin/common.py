@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import CharField, Q
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -106,6 +107,21 @@ class ReadOnlyForViewers:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+SECRET_FIELDS = frozenset({"secret", "previous_secret", "secret_hash"})
+
+
+class RefusesSecretLookups:
+    """No changelist filter through a secret-bearing field, as Django's `UserAdmin` refuses
+    lookups on `password`: `?secret__startswith=` would answer "match" or "no match" and give
+    a secret away by bisection. Any lookup path with such a field anywhere in it (also through
+    a relation: `?subscription__secret__regex=`) gets Django's own refusal (400)."""
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
+        if SECRET_FIELDS.intersection(lookup.split(LOOKUP_SEP)):
+            return False
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
 
 def content_types() -> dict[Linkable, ContentType]:

@@ -19,6 +19,7 @@ from metadata import rules, services
 from metadata.admin.common import (
     NO_VALUE,
     ChangedByMetadataMutators,
+    RefusesSecretLookups,
     RulesValidateValues,
     StrictJSONFormField,
     document_error,
@@ -362,14 +363,16 @@ class PartnerClientForm(forms.ModelForm):
 
 
 @admin.register(PartnerClient)
-class PartnerClientAdmin(admin.ModelAdmin):
+class PartnerClientAdmin(RefusesSecretLookups, admin.ModelAdmin):
+    """The secret's hash is neither shown nor filterable (`RefusesSecretLookups`)."""
+
     form = PartnerClientForm
     list_display = ("name", "client_id", "user")
     list_select_related = ("user",)
     search_fields = ("name", "=client_id", "user__email")
     raw_id_fields = ("user",)
-    readonly_fields = ("secret_hash",)
-    fields = ("client_id", "name", "user", "new_secret", "secret_hash")
+    readonly_fields = ()
+    fields = ("client_id", "name", "user", "new_secret")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

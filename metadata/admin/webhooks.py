@@ -9,8 +9,10 @@ Who may do what is asked of the one permission object (`metadata_permission` wit
 * Staff who may only view any metadata (`may_view_any`; support@example.com) see
   subscriptions, events and deliveries read-only, so they can answer "our webhook never
   arrived" without escalating. They see a subscription's URL and its delivery outcomes; no
-  page shows a secret after the one message at creation, and events carry metadata they may
-  already read. They can neither edit, delete nor redeliver (403, and no controls shown).
+  page shows any part of a secret after the one message at creation, no changelist filters
+  on one (`RefusesSecretLookups`, as `UserAdmin` does for passwords), and events carry
+  metadata they may already read. They can neither edit, delete nor redeliver (403, and no
+  controls shown).
 * Nobody adds, changes or deletes events, deliveries or attempts by hand: the outbox and the
   worker write them, and a subscription's deliveries go when it is deleted.
 
@@ -39,12 +41,15 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from metadata.admin.common import (
     EMPTY,
     ChangedByMetadataMutators,
     ReadOnlyForViewers,
+    RefusesSecretLookups,
     may_change_metadata,
     pretty_json,
 )
@@ -63,7 +68,6 @@ MSG_SECRET = (
     "The signing secret of this subscription is <code>{}</code>. Copy it now and give it "
     "to the partner: it is not shown again."
 )
-SECRET_HINT_LENGTH = 4
 STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 
@@ -174,7 +178,10 @@ class SubscriptionForm(forms.ModelForm):
     url = forms.CharField(
         label="URL",
         widget=forms.URLInput(attrs={"class": "vURLField"}),
-        help_text="An absolute http or https URL; the worker POSTs each event there.",
+        help_text=(
+            "An absolute https URL (http only while DEBUG is on) of a public address; the "
+            "worker POSTs each event there."
+        ),
     )
     object_type = ServiceJudgedChoiceField(
         choices=(), help_text="Changes of this type's metadata are sent."
@@ -240,7 +247,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
+class WebhookSubscriptionAdmin(RefusesSecretLookups, ChangedByMetadataMutators, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = (
         "object_type",
@@ -248,13 +255,14 @@ class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
         "event_types_label",
         "active",
         "created_by",
+        "created_by_client",
         "created_at",
         "delivered_count",
         "pending_count",
         "failed_count",
     )
     list_display_links = ("object_type", "url")
-    list_select_related = ("created_by",)
+    list_select_related = ("created_by", "created_by_client")
     list_filter = (ObjectTypeFilter, "is_active")
     search_fields = ("url",)
     search_help_text = "Search by URL."
@@ -265,16 +273,17 @@ class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
     add_fieldsets = ((None, {"fields": ("url", "object_type", "event_types")}),)
     change_fieldsets = (
         (None, {"fields": ("url", "object_type", "event_types", "is_active")}),
-        ("Signing", {"fields": ("secret_hint",)}),
+        ("Signing", {"fields": ("previous_secret_signs_until",)}),
         ("Delivery log", {"fields": ("deliveries_summary",)}),
-        ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
+        ("Record", {"fields": ("created_by", "created_by_client", "created_at", "updated_at")}),
     )
     readonly_fields = (
         "event_types_label",
         "active",
-        "secret_hint",
+        "previous_secret_signs_until",
         "deliveries_summary",
         "created_by",
+        "created_by_client",
         "created_at",
         "updated_at",
     )
@@ -391,16 +400,14 @@ class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
     def failed_count(self, subscription: WebhookSubscription) -> str:
         return self._count_link(subscription, DeliveryStatus.FAILED)
 
-    @admin.display(description="secret")
-    def secret_hint(self, subscription: WebhookSubscription) -> str:
-        if not subscription.secret:
+    @admin.display(description="previous secret")
+    def previous_secret_signs_until(self, subscription: WebhookSubscription) -> str:
+        """When the secret was rotated, until when the previous one also signs; never any
+        part of either secret (shown once, at creation or rotation, to their owner)."""
+        expires_at = subscription.previous_secret_expires_at
+        if expires_at is None or expires_at <= timezone.now():
             return EMPTY
-        return format_html(
-            "<code>…{}</code> (only its last {} characters: the secret is shown in full "
-            "once, when the subscription is created)",
-            subscription.secret[-SECRET_HINT_LENGTH:],
-            SECRET_HINT_LENGTH,
-        )
+        return f"also signs deliveries until {localtime(expires_at):%Y-%m-%d %H:%M %Z}"
 
     @admin.display(description="deliveries")
     def deliveries_summary(self, subscription: WebhookSubscription) -> str:
@@ -430,7 +437,7 @@ class WebhookSubscriptionAdmin(ChangedByMetadataMutators, admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyForViewers, admin.ModelAdmin):
+class WebhookEventAdmin(RefusesSecretLookups, ReadOnlyForViewers, admin.ModelAdmin):
     list_display = (
         "created_at",
         "object_type",
@@ -497,7 +504,7 @@ class WebhookAttemptInline(ReadOnlyForViewers, admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyForViewers, admin.ModelAdmin):
+class WebhookDeliveryAdmin(RefusesSecretLookups, ReadOnlyForViewers, admin.ModelAdmin):
     """The delivery log: read-only, with "Redeliver" (action and button) for who may change."""
 
     list_display = (
@@ -548,7 +555,7 @@ class WebhookDeliveryAdmin(ReadOnlyForViewers, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("event", "subscription")
-            .defer("event__payload", "subscription__secret")
+            .defer("event__payload", "subscription__secret", "subscription__previous_secret")
             .annotate(
                 admin_object_name=event_text("object", "type"),
                 admin_object_id=event_text("object", "id"),

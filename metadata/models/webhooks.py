@@ -9,17 +9,36 @@ from django.db import models
 
 
 class WebhookSubscription(models.Model):
-    """A partner's endpoint for one object type's metadata changes (Monite-shaped)."""
+    """A partner's endpoint for one object type's metadata changes (Monite-shaped).
+
+    It belongs to its creator (contract section 11): the person `created_by` and, when it
+    was made with a partner client's token, that client (`created_by_client`). Only that
+    owner manages it, and it receives only events its owner may read when they are
+    delivered. A client's subscriptions go with the client: left behind without it they
+    would fall to the client's user, whose reach may be wider.
+
+    `secret` signs deliveries; after a rotation `previous_secret` signs them too until
+    `previous_secret_expires_at`, so receivers can switch over without losing events.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     url = models.URLField(max_length=2000)
     object_type = models.CharField(max_length=64, db_index=True)
     event_types = models.JSONField(default=list, blank=True, help_text="Empty means every type.")
     secret = models.CharField(max_length=128, editable=False)
+    previous_secret = models.CharField(max_length=128, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by_client = models.ForeignKey(
+        "metadata.PartnerClient",
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",
@@ -103,11 +122,15 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
-    """Every POST the worker made, with what came back."""
+    """Every POST the worker made, with what came back.
+
+    `duration_ms` is None for an attempt refused before any connection (a target address
+    that is not public): its log tells nothing about the refused address.
+    """
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
     started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
 

@@ -55,6 +55,11 @@ urlpatterns = [
         name="webhook-deliveries",
     ),
     path(
+        "webhook_subscriptions/<str:subscription_id>/rotate_secret",
+        webhooks.RotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
         "webhook_subscriptions/<str:subscription_id>/deliveries/<str:delivery_id>/redeliver",
         webhooks.RedeliverView.as_view(),
         name="webhook-redeliver",

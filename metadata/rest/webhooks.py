@@ -1,7 +1,10 @@
 """`/v1/webhook_subscriptions`: partners manage their change-event endpoints (Monite-shaped).
 
 Thin over `metadata.webhooks.subscriptions`; every call needs CAN_MUTATE_METADATA (asked of
-the one permission object). A subscription's secret is in the answer to its creation only.
+the one permission object). A subscription belongs to its creator, the caller's person and
+partner client (contract section 11): every route below reaches only the caller's own, and
+another owner's id answers exactly as a missing one. A subscription's secret is in the
+answers to its creation and to `rotate_secret` only.
 """
 
 from __future__ import annotations
@@ -45,6 +48,19 @@ class CreatedSubscriptionSerializer(SubscriptionSerializer):
         fields = (*SubscriptionSerializer.Meta.fields, "secret")
 
 
+class RotatedSecretSerializer(SubscriptionSerializer):
+    secret = serializers.CharField(help_text="The new signing secret: shown in this answer only.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        help_text=(
+            "Until then deliveries carry a second signature made with the previous secret "
+            "(`X-Gateway-Signature: t=...,v1=<new>,v1=<old>`), so receivers can switch over."
+        )
+    )
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = (*SubscriptionSerializer.Meta.fields, "secret", "previous_secret_expires_at")
+
+
 class SubscriptionListSerializer(serializers.Serializer):
     data = SubscriptionSerializer(many=True)
 
@@ -62,9 +78,13 @@ class SubscriptionInputSerializer(serializers.Serializer):
 
 class AttemptSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
-    duration_ms = serializers.IntegerField()
+    duration_ms = serializers.IntegerField(
+        allow_null=True, help_text="null when the target address was refused"
+    )
     status_code = serializers.IntegerField(allow_null=True)
-    error = serializers.CharField()
+    error = serializers.CharField(
+        help_text='"target address not allowed" when the URL resolved to a non-public address'
+    )
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -123,7 +143,10 @@ class WebhookView(GatewayAPIView):
         metadata_permission.check_change_any(request.user)
 
     def subscription(self, subscription_id: str) -> WebhookSubscription:
-        return subscriptions.get_subscription(subscription_id=subscription_id)
+        """One of the caller's own subscriptions (404 for any other id)."""
+        return subscriptions.get_subscription(
+            subscription_id=subscription_id, owner=self.request.user
+        )
 
 
 class SubscriptionsView(WebhookView):
@@ -131,19 +154,24 @@ class SubscriptionsView(WebhookView):
 
     @extend_schema(
         tags=TAGS,
-        summary="List webhook subscriptions",
+        summary="List the caller's webhook subscriptions",
         operation_id="list_webhook_subscriptions",
+        description="Only the subscriptions the caller (person, and partner client) created.",
         responses={200: SubscriptionListSerializer, **errors(401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
-        rows = WebhookSubscription.objects.order_by("-created_at")
+        rows = subscriptions.owned_by(request.user).order_by("-created_at")
         return Response({"data": SubscriptionSerializer(rows, many=True).data})
 
     @extend_schema(
         tags=TAGS,
         summary="Create a webhook subscription",
         operation_id="create_webhook_subscription",
-        description="The answer holds the signing secret; it is never shown again.",
+        description=(
+            "The subscription belongs to the caller (person, and partner client). The answer "
+            "holds the signing secret; it is never shown again. The url must be https (when "
+            "the gateway runs with DEBUG off) and point to a public address."
+        ),
         request=SubscriptionInputSerializer,
         responses={
             201: CreatedSubscriptionSerializer,
@@ -157,6 +185,7 @@ class SubscriptionsView(WebhookView):
             object_type=fields.get("object_type"),
             event_types=fields.get("event_types"),
             actor_id=request.user.user_id,
+            client_id=request.user.client_id,
         )
         if fields.get("is_active") is False:
             subscriptions.update_subscription(subscription=subscription, is_active=False)
@@ -224,6 +253,26 @@ class DeliveriesView(WebhookView):
         return Response({"data": DeliverySerializer(rows, many=True).data})
 
 
+class RotateSecretView(WebhookView):
+    http_method_names = ("post",)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Rotate a webhook subscription's signing secret",
+        operation_id="rotate_webhook_secret",
+        description=(
+            "Answers the new secret, shown in this answer only. Until "
+            "`previous_secret_expires_at` the previous secret signs deliveries too: "
+            "`X-Gateway-Signature: t=...,v1=<new>,v1=<old>`."
+        ),
+        request=None,
+        responses={200: RotatedSecretSerializer, **errors(401, 403, 404, 429)},
+    )
+    def post(self, request: Request, subscription_id: str) -> Response:
+        subscription = subscriptions.rotate_secret(subscription=self.subscription(subscription_id))
+        return Response(RotatedSecretSerializer(subscription).data)
+
+
 class RedeliverView(WebhookView):
     http_method_names = ("post",)
 
@@ -231,6 +280,10 @@ class RedeliverView(WebhookView):
         tags=TAGS,
         summary="Deliver an event again",
         operation_id="redeliver_webhook",
+        description=(
+            "Queues a delivered or failed delivery for one more attempt now; a pending one is "
+            "left to its retry schedule. The retry budget is not reset."
+        ),
         request=None,
         responses={200: DeliverySerializer, **errors(401, 403, 404, 429)},
     )

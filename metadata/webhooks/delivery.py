@@ -4,6 +4,13 @@ At least once: a delivery is claimed with a short lease (`FOR UPDATE SKIP LOCKED
 PostgreSQL, so several workers never claim the same one; SQLite serialises claims), posted
 outside any transaction, then marked. A worker killed mid-delivery leaves the lease to
 expire and another attempt follows. Failures retry with exponential backoff.
+
+An event goes only to subscriptions whose owner may read its object, asked when it is
+fanned out and again just before each POST (`subscriptions.owner_may_read`): a delivery
+whose owner has lost access is dropped without an attempt, so nothing of it reaches the
+owner's log. The POST goes through `transport.session()`, which connects only to allowed
+(public) addresses; a refused target is logged as a failed attempt with no status, no
+duration and one fixed error, so the log tells nothing about what is behind the address.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ from metadata.models import (
     WebhookSubscription,
 )
 from metadata.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
+from metadata.webhooks.subscriptions import owner_may_read, signing_secrets
+from metadata.webhooks.transport import TargetRefused, session
+
+MSG_REFUSED = "target address not allowed"
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,8 @@ class Policy:
 
 
 def dispatch_events(*, batch: int = 100) -> int:
-    """Fan undispatched events out to the subscriptions active when they happened."""
+    """Fan undispatched events out to the subscriptions active when they happened whose
+    owner may read the event's object."""
     dispatched = 0
     with transaction.atomic():
         pending = list(
@@ -70,6 +82,7 @@ def dispatch_events(*, batch: int = 100) -> int:
             if subscription.object_type == event.object_type
             and subscription.created_at <= event.created_at
             and (not subscription.event_types or event.event_type in subscription.event_types)
+            and owner_may_read(subscription, event)
         ]
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         WebhookEvent.objects.filter(pk__in=[event.pk for event in pending]).update(
@@ -100,32 +113,44 @@ def claim_due(*, batch: int, policy: Policy) -> list[WebhookDelivery]:
 
 
 def deliver(delivery: WebhookDelivery, *, policy: Policy) -> bool:
-    """POST one delivery, record the attempt, and mark it delivered or schedule a retry."""
+    """POST one delivery, record the attempt, and mark it delivered or schedule a retry.
+
+    A delivery whose owner may no longer read the event's object is deleted unsent.
+    """
+    if not owner_may_read(delivery.subscription, delivery.event):
+        WebhookDelivery.objects.filter(pk=delivery.pk).delete()
+        return False
     body = json.dumps(delivery.event.payload, separators=(",", ":")).encode("utf-8")
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature_header(delivery.subscription.secret, body),
+        SIGNATURE_HEADER: signature_header(signing_secrets(delivery.subscription), body),
         EVENT_ID_HEADER: str(delivery.event_id),
         "User-Agent": "metadata-gateway-webhooks/1",
     }
     started = timezone.now()
     clock = time.perf_counter()
     status_code: int | None = None
+    duration_ms: int | None = None
     error = ""
     try:
-        response = requests.post(
-            delivery.subscription.url,
-            data=body,
-            headers=headers,
-            timeout=policy.timeout_seconds,
-            allow_redirects=False,
-        )
+        with session() as sending:
+            response = sending.post(
+                delivery.subscription.url,
+                data=body,
+                headers=headers,
+                timeout=policy.timeout_seconds,
+                allow_redirects=False,
+            )
+            response.close()
         status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"the receiver answered {status_code}"
+    except TargetRefused:
+        error = MSG_REFUSED
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: the receiver could not be reached"
-    duration_ms = int((time.perf_counter() - clock) * 1000)
+    if error != MSG_REFUSED:
+        duration_ms = int((time.perf_counter() - clock) * 1000)
     delivered = not error
     attempts = delivery.attempts + 1
     with transaction.atomic():

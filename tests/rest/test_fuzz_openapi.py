@@ -97,7 +97,7 @@ def test_the_api_keeps_its_schema(live_demo: LiveServer, partner_token: str) -> 
     headers = {"Authorization": f"Bearer {partner_token}"}
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    webhook_operations = 7  # list, create, read, change, delete, deliveries, redeliver
+    webhook_operations = 8  # list, create, read, change, delete, deliveries, redeliver, rotate
     assert len(operations) == 4 * len(list(all_linkables())) + 1 + webhook_operations
 
     for operation in operations:

@@ -45,7 +45,7 @@ class Receiver:
         return [r for r in self.received if r.headers.get("x-answered") == "200"]
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+def handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -74,10 +74,20 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+LOOPBACK = "127.0.0.0/8"
+
+
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 the gateway may deliver to: webhook targets must be public,
+    so the test allows loopback by name (`WEBHOOK_ALLOWED_NETWORKS`, as an operator would
+    allow a private network), and plain http as with `DEBUG` on (pytest-django turns it off;
+    with it off only https URLs are accepted). A test about refused targets empties the
+    allowed networks again."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = [LOOPBACK]
+    settings.DEBUG = True
     receiver = Receiver(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -31,7 +31,7 @@ from metadata.principals import Principal
 from metadata.webhooks import delivery, signing, subscriptions
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER, SUPPORT_LEAD
 from tests.live import database_url
-from tests.webhooks.receiver import Receiver, fast_policy
+from tests.webhooks.receiver import LOOPBACK, Receiver, fast_policy
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FAST = fast_policy()
@@ -206,7 +206,13 @@ def worker(*, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "manage.py", "deliver_webhooks", "--poll", "0.1"],
         cwd=PROJECT_DIR,
-        env={**os.environ, "DATABASE_URL": database_url(), "REQUEST_LOG": "false", **env},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REQUEST_LOG": "false",
+            "WEBHOOK_ALLOWED_NETWORKS": LOOPBACK,  # the test receiver, allowed by name
+            **env,
+        },
     )
 
 
