@@ -10,4 +10,4 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from metadata_gateway.settings import *  # noqa: E402, F403 - the application's settings
+from metadata_gateway.settings import *  # noqa: F403 - the application's settings
