@@ -8,6 +8,7 @@ tokens; a refreshed token keeps its login's expiry instead of a fresh 7 days.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt import tokens as simplejwt_tokens
@@ -161,3 +163,27 @@ def test_a_refresh_token_of_another_signing_key_is_refused() -> None:
     token = log_in()["refreshToken"]
     forged = jwt.encode(claims(token), "not-the-signing-key-0123456789abcdefghij", "HS256")
     assert_refused(refresh(forged))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_with_one_token_let_one_through_and_end_the_login() -> None:
+    """However the two requests interleave, the second use of the token is a replay."""
+    token = log_in()["refreshToken"]
+    barrier = threading.Barrier(2)
+    results: list[dict[str, Any]] = []
+
+    def use() -> None:
+        barrier.wait()
+        try:
+            results.append(refresh(token))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    winners = [body for body in results if body.get("errors") is None]
+    assert len(results) == 2 and len(winners) == 1, results
+    assert_refused(refresh(winners[0]["data"]["obtainKrakenToken"]["refreshToken"]))
