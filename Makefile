@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: install, migrate, load the demo data, print curl examples, serve on $(HOST):$(PORT)
-## with a webhook delivery worker beside the server.
+## with a webhook delivery worker beside the server. DEBUG is on (development keys); every
+## other start has DEBUG off unless it is set, and then needs SECRET_KEY and JWT_SIGNING_KEY.
+run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py loaddata fixtures/demo.json
@@ -54,6 +56,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 ## make schema: write the OpenAPI and GraphQL schemas that are checked in.
+schema: export DEBUG ?= true
 schema: install
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 	$(BIN)/python manage.py graphql_schema --schema metadata.graphql.schema.schema --out docs/schema.graphql

@@ -9,7 +9,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "metadata_gateway.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from metadata_gateway.startup import RefusedToStart, exit_with
+
+    try:
+        execute_from_command_line(sys.argv)
+    except RefusedToStart as error:  # a setting to fix: one line naming it, no traceback
+        exit_with(error)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ skips the permission, the rules beyond the size, the change event and the doors.
 costs one statement, a write five (BEGIN, lock, read, upsert and audit, COMMIT), so the
 write floor tells what a write costs against a read before any door adds to it.
 
-Routed under /bench/ only when BENCHMARK_FLOOR=1 (`metadata_gateway.urls`); never in
-production.
+Routed under /bench/ only by the benchmark's URLconf (`bench.urls`, set by `bench.settings`);
+never by the application's.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@
 1. Rebuilds a PostgreSQL database of its own (DATABASE_URL, default
    postgres://postgres@127.0.0.1:5432/metadata_bench), migrates it, loads the demo data.
 2. Starts gunicorn (metadata_gateway/gunicorn.py, WEB_CONCURRENCY workers, --preload,
-   DEBUG off, throttling effectively off, no worker recycling, the floor routed).
+   DEBUG off, throttling effectively off, no worker recycling, the floor routed by
+   `bench.settings`).
 3. Drives it with wrk from a separate process (bench/lua/door.lua): for each table size
    (10^3, 10^5, 10^6 metadata rows, made by SQL), REST GET, updateMetadata and the REST lookup
    (when the route exists); at the largest size every door, and the floor. Median of N runs.
@@ -195,16 +196,18 @@ def server_env(database_url: str) -> dict[str, str]:
     """The environment of the server and of this process (the same JWT key for both)."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "metadata_gateway.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # the application's, and the floors
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as behind a TLS proxy
         "REQUEST_LOG": "false",
         "THROTTLE_USER_RATE": "100000000/min",
         "THROTTLE_ANONYMOUS_RATE": "100000000/min",
-        "BENCHMARK_FLOOR": "1",
+        # Throttling is effectively off (the rates above), so counting per worker is moot.
+        "THROTTLE_PER_PROCESS": "true",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -3,7 +3,7 @@
 `metadata_gateway/gunicorn.py` as `make serve` uses it, with WEB_CONCURRENCY workers,
 `--preload`, no worker recycling (GUNICORN_MAX_REQUESTS=0, so the memory measurement sees
 the same processes before and after), the request log off, throttling effectively off and
-the floor routed (BENCHMARK_FLOOR=1).
+the floor routed (`bench.settings`).
 """
 
 from __future__ import annotations

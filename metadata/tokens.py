@@ -1,24 +1,37 @@
 """Issuing and verifying the JWTs both doors accept (one authentication for REST and GraphQL).
 
 Tokens are simplejwt's: HS256, `user_id` claim, 60-minute access and 7-day refresh lifetimes.
-Verification is stateless; whether the user is still active is the permission's business,
-checked in the same query that resolves the object.
+Verification of access tokens is stateless; whether the user is still active is the
+permission's business, checked in the same query that resolves the object.
+
+Refresh tokens are not stateless: each names the login it descends from (`login` claim, a
+`metadata.models.Login` row), and only the newest token of a login is honoured. Refreshing
+retires the token presented; presenting a retired one again is a replay (someone holds a
+copy), so the whole login is revoked. Every token of a login expires when the login does
+(7 days after the password was checked), and a login ends when its user's password changes
+(its fingerprint, Django's session auth hash, no longer matches: this holds whatever path
+changed the password, as it does for Django's own sessions) or when the user is
+deactivated (`revoke_logins`, called on saving an inactive user, and an inactive user's
+refresh is refused in any case).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from metadata import consistency
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
-from metadata.models import PartnerClient, User
+from metadata.models import Login, PartnerClient, User
 from metadata.principals import Principal
 
 HEADER_TYPES = ("bearer", "jwt")
@@ -51,8 +64,33 @@ def access_token_for(user: User, *, client: PartnerClient | None = None) -> Acce
     return token
 
 
+LOGIN_CLAIM = "login"
+MSG_REFRESH_INVALID = "The refresh token is invalid."
+MSG_REFRESH_REVOKED = "The refresh token is no longer valid; log in again."
+MSG_REFRESH_REUSED = (
+    "The refresh token was already used; every token of this login is revoked. Log in again."
+)
+
+
 def issue_tokens(user: User) -> IssuedTokens:
+    """A new login: its first refresh token, and an access token."""
     refresh = RefreshToken.for_user(user)
+    now = timezone.now()
+    # A user's expired logins go when they log in again: the table holds at most a week of
+    # logins per user, with no job to run.
+    Login.objects.filter(user=user, expires_at__lte=now).delete()
+    login = Login.objects.create(
+        user=user,
+        current_jti=refresh[api_settings.JTI_CLAIM],
+        password_fingerprint=user.get_session_auth_hash(),
+        created_at=now,
+        expires_at=datetime.fromtimestamp(refresh["exp"], tz=UTC),
+    )
+    refresh[LOGIN_CLAIM] = str(login.pk)
+    return _tokens_for(user, refresh)
+
+
+def _tokens_for(user: User, refresh: RefreshToken) -> IssuedTokens:
     access = access_token_for(user)
     payload = {
         "sub": str(user.pk),
@@ -65,7 +103,9 @@ def issue_tokens(user: User) -> IssuedTokens:
         access=str(access),
         refresh=str(refresh),
         access_expires_in=_lifetime_seconds(AccessToken),
-        refresh_expires_in=_lifetime_seconds(RefreshToken),
+        # What is left of the login's lifetime, counted from the access token's `iat`
+        # (`origIat`), so `origIat + refresh_expires_in` is the refresh token's `exp`.
+        refresh_expires_in=int(refresh["exp"]) - int(access["iat"]),
         payload=payload,
     )
 
@@ -104,17 +144,50 @@ def principal_from_header(header: str | None) -> Principal:
 
 
 def refresh_tokens(raw_refresh: str) -> IssuedTokens:
-    """New tokens from a refresh token, for a user who is still active."""
+    """The next tokens of a login, from its one live refresh token; a replay ends the login."""
     try:
-        refresh = RefreshToken(raw_refresh)
+        presented = RefreshToken(raw_refresh)
     except ExpiredTokenError as error:
         raise ExpiredToken("The refresh token has expired; log in again.") from error
     except TokenError as error:
-        raise InvalidToken("The refresh token is invalid.") from error
-    user = User.objects.filter(pk=refresh.get(api_settings.USER_ID_CLAIM), is_active=True).first()
-    if user is None:
-        raise InvalidToken("The refresh token is invalid.")
-    return issue_tokens(user)
+        raise InvalidToken(MSG_REFRESH_INVALID) from error
+    try:
+        login_id = uuid.UUID(str(presented[LOGIN_CLAIM]))
+        user_id = uuid.UUID(str(presented[api_settings.USER_ID_CLAIM]))
+        jti = str(presented[api_settings.JTI_CLAIM])
+    except (KeyError, ValueError) as error:  # e.g. a token from before logins were kept
+        raise InvalidToken(MSG_REFRESH_INVALID) from error
+    login = Login.objects.select_related("user").filter(pk=login_id, user_id=user_id).first()
+    if login is None or login.revoked_at is not None or login.expires_at <= timezone.now():
+        raise InvalidToken(MSG_REFRESH_REVOKED)
+    user = login.user
+    if not user.is_active or not constant_time_compare(
+        login.password_fingerprint, user.get_session_auth_hash()
+    ):
+        revoke_login(login.pk)
+        raise InvalidToken(MSG_REFRESH_REVOKED)
+
+    refresh = RefreshToken.for_user(user)
+    refresh[LOGIN_CLAIM] = str(login.pk)
+    refresh["exp"] = int(login.expires_at.timestamp())  # the login's, not a fresh 7 days
+    # The compare-and-swap that makes a token single-use: of two requests presenting the
+    # same token, exactly one moves the login on; the other is a replay.
+    moved_on = Login.objects.filter(pk=login.pk, current_jti=jti, revoked_at=None).update(
+        current_jti=refresh[api_settings.JTI_CLAIM]
+    )
+    if not moved_on:
+        revoke_login(login.pk)
+        raise InvalidToken(MSG_REFRESH_REUSED)
+    return _tokens_for(user, refresh)
+
+
+def revoke_login(login_id: uuid.UUID) -> None:
+    Login.objects.filter(pk=login_id, revoked_at=None).update(revoked_at=timezone.now())
+
+
+def revoke_logins(user_id: uuid.UUID) -> int:
+    """End every login of a user (deactivation): their refresh tokens are refused from now on."""
+    return Login.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=timezone.now())
 
 
 def user_for_password(email: str, password: str) -> User:

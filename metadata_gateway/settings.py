@@ -1,7 +1,10 @@
 """Settings for the metadata gateway, read from the environment.
 
 Only the Python packages are needed for the defaults: SQLite in the project folder and a
-process-local cache. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and JWT_SIGNING_KEY.
+process-local cache. A start that sets nothing is a production start (`DEBUG` off), and
+refuses to run without its own SECRET_KEY and JWT_SIGNING_KEY; `make run` and the test suite
+turn DEBUG on, which keeps the development keys. Production sets DATABASE_URL, REDIS_URL,
+SECRET_KEY and JWT_SIGNING_KEY.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from metadata_gateway.startup import RefusedToStart
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,13 +32,40 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of CIDRs (or single addresses); a bad entry refuses to start."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise RefusedToStart(
+                f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+            ) from None
+    return entries
+
+
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured("Set SECRET_KEY: DEBUG is off and the development key is in use.")
-JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY", SECRET_KEY)
+
+def production_key(name: str) -> str:
+    """A key that must be set, and not to the development key, when DEBUG is off."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RefusedToStart(f"Set {name}: DEBUG is off and {name} is not set.")
+    if value == DEVELOPMENT_SECRET_KEY:
+        raise RefusedToStart(f"Set {name}: DEBUG is off and {name} is the development key.")
+    return value
+
+
+# Off unless set: forgetting it must not publish debug pages and accept the development keys.
+DEBUG = env_bool("DEBUG", False)
+if DEBUG:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY", SECRET_KEY)
+else:
+    SECRET_KEY = production_key("SECRET_KEY")
+    JWT_SIGNING_KEY = production_key("JWT_SIGNING_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 
@@ -159,6 +190,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Without Redis each process counts rate limits alone; `make serve` (metadata_gateway/gunicorn.py)
+# refuses several workers with DEBUG off unless this says that is intended.
+THROTTLE_PER_PROCESS = env_bool("THROTTLE_PER_PROCESS", False)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -191,13 +225,10 @@ WEBHOOK_DELIVERY = {
     "max_attempts": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12")),
 }
 # Webhook targets must be public; these private networks (CIDRs) are allowed all the same.
-try:
-    WEBHOOK_ALLOWED_NETWORKS = [
-        str(ipaddress.ip_network(cidr, strict=False))
-        for cidr in env_list("WEBHOOK_ALLOWED_NETWORKS", "")
-    ]
-except ValueError as error:
-    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {error}") from error
+WEBHOOK_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(cidr, strict=False))
+    for cidr in networks("WEBHOOK_ALLOWED_NETWORKS", "")
+]
 # After a secret rotation the previous secret also signs deliveries for this long.
 WEBHOOK_SECRET_GRACE_SECONDS = int(os.environ.get("WEBHOOK_SECRET_GRACE_SECONDS", "86400"))
 
@@ -245,11 +276,13 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# `make bench` only: routes the benchmark's floor view (bench/floor.py) under /bench/.
-BENCHMARK_FLOOR = env_bool("BENCHMARK_FLOOR", False)
 
-# Prometheus metrics at /metrics, to these networks only.
-METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128")
+# Prometheus metrics at /metrics, to these networks only (the client's address, see below).
+METRICS_ALLOWED_IPS = networks("METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128")
+
+# Reverse proxies whose X-Forwarded-For names the client (metadata.addresses): rate limits
+# and /metrics then see the client, not the proxy. Empty: the header is never read.
+TRUSTED_PROXIES = networks("TRUSTED_PROXIES", "")
 
 # One JSON line per request on stdout (metadata.requests); REQUEST_LOG=false silences it.
 LOGGING = {

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from graphql import GraphQLResolveInfo
 
 from metadata import ratelimit, rules, selectors, services, tokens
+from metadata.addresses import client_address
 from metadata.errors import Throttled
 from metadata.graphql.scalars import JSONText
 from metadata.graphql.types import linkable_of
@@ -50,8 +51,9 @@ def principal_of(info: GraphQLResolveInfo) -> Principal:
 
 
 def throttle_anonymous(info: GraphQLResolveInfo) -> None:
-    """Token requests are counted per client address (they guard the password hasher)."""
-    throttle(info, "anonymous", request_of(info).META.get("REMOTE_ADDR", ""))
+    """Token requests are counted per client address (they guard the password hasher); a
+    request holds at most one login (`limits.OneLoginPerDocumentRule`), so this counts logins."""
+    throttle(info, "anonymous", client_address(request_of(info).META))
 
 
 def throttle(info: GraphQLResolveInfo, scope: str, caller: str) -> None:

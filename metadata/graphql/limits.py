@@ -9,6 +9,10 @@ Unlike graphene's `depth_limit_validator`, introspection fields count: a 30-deep
 standard introspection query (depth 12) passes. Fragments are expanded where they are
 spread, so they cannot hide depth or multiply fields; the walk is iterative and bounded by
 a work budget, so a hostile document costs at most a few thousand steps.
+
+`OneLoginPerDocumentRule` refuses a document with more than one `obtainKrakenToken` field
+(contract section 11): the login throttle counts a request once, so each further login field
+would be a password hash the limit never sees.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
     ValidationRule,
     specified_rules,
 )
+
+from metadata.errors import RuleViolation
+from metadata.graphql.errors import CODES
 
 MAX_TOKENS = 2000
 MAX_DEPTH = 15
@@ -41,6 +49,12 @@ MSG_TOO_MANY_FIELDS = (
 )
 MSG_TOO_COMPLEX = "The query's fragments are too complex to check; simplify the query."
 MSG_TOO_MANY_TOKENS = "The query is over the limit of {limit} tokens."
+
+LOGIN_FIELD = "obtainKrakenToken"
+MSG_ONE_LOGIN = (
+    "A request may hold only one obtainKrakenToken field (aliases, fragments and other "
+    "operations of the document included); send one login per request."
+)
 
 
 @dataclass
@@ -92,4 +106,39 @@ class QueryLimitsRule(ValidationRule):
         return measure
 
 
-VALIDATION_RULES = (*specified_rules, QueryLimitsRule)
+class OneLoginPerDocumentRule(ValidationRule):
+    """Refuses a document that names `obtainKrakenToken` more than once, anywhere.
+
+    Every occurrence in the text counts (each alias, each fragment, every operation, not only
+    the one that would run): what is written is what a client could make run, and counting
+    the text needs no fragment expansion, so nothing can hide a second login. Validation runs
+    before execution, so a refused document checks no password, key or refresh token. The
+    error is Kraken's VALIDATION / KT-CT-8411, the code of every other broken request rule.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.logins = 0
+
+    def enter_field(self, node: FieldNode, *_args: object) -> None:
+        if node.name.value != LOGIN_FIELD:
+            return
+        self.logins += 1
+        if self.logins == 2:  # one error per document, however many logins it holds
+            self.report_error(
+                GraphQLError(MSG_ONE_LOGIN, node, extensions=request_rule_extensions(MSG_ONE_LOGIN))
+            )
+
+
+def request_rule_extensions(message: str) -> dict[str, object]:
+    """Kraken's extensions for a request that breaks a rule (VALIDATION / KT-CT-8411)."""
+    code = CODES[RuleViolation.code]
+    return {
+        "errorType": code.error_type,
+        "errorCode": code.error_code,
+        "errorDescription": code.description,
+        "validationErrors": [{"message": message, "inputPath": []}],
+    }
+
+
+VALIDATION_RULES = (*specified_rules, QueryLimitsRule, OneLoginPerDocumentRule)

@@ -3,6 +3,7 @@
 from metadata.models.accounts import Account, Property
 from metadata.models.clients import PartnerClient
 from metadata.models.entities import Counterpart, Entity, Payable
+from metadata.models.logins import Login
 from metadata.models.metadata import Door, Metadata, MetadataChange
 from metadata.models.users import User
 from metadata.models.webhooks import (
@@ -19,6 +20,7 @@ __all__ = [
     "DeliveryStatus",
     "Door",
     "Entity",
+    "Login",
     "Metadata",
     "MetadataChange",
     "PartnerClient",

@@ -6,7 +6,6 @@ Under gunicorn with several workers set PROMETHEUS_MULTIPROC_DIR (the gunicorn c
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 from django.conf import settings
@@ -19,6 +18,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from metadata.addresses import client_address, networks_of, parse_address
 
 REQUESTS = Counter(
     "gateway_requests_total",
@@ -44,16 +45,15 @@ def observe(*, door: str, method: str, status: int, seconds: float) -> None:
 
 
 def _allowed(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net) for net in settings.METRICS_ALLOWED_IPS)
+    ip = parse_address(address)
+    allowed = networks_of(tuple(settings.METRICS_ALLOWED_IPS))
+    return ip is not None and any(ip in network for network in allowed)
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format, to the addresses in METRICS_ALLOWED_IPS only (loopback)."""
-    if not _allowed(request.META.get("REMOTE_ADDR", "")):
+    """Prometheus text format, to the addresses in METRICS_ALLOWED_IPS only (loopback); the
+    client's address, behind a trusted proxy, not the proxy's."""
+    if not _allowed(client_address(request.META)):
         return HttpResponse("Not found.\n", status=404, content_type="text/plain")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework.throttling import BaseThrottle
 
 from metadata import ratelimit
+from metadata.addresses import client_address
 from metadata.principals import Principal
 
 USER_SCOPE = "user"
@@ -29,9 +30,10 @@ class PrincipalRateThrottle(BaseThrottle):
 
 
 class AddressRateThrottle(BaseThrottle):
-    """Per client address, for requests that carry no token (the token endpoint, whose
-    password hashing is what a flood would spend)."""
+    """Per client address (`metadata.addresses`: behind a trusted proxy, the client's), for
+    requests that carry no token (the token endpoint, whose password hashing is what a flood
+    would spend)."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        ratelimit.enforce(ANONYMOUS_SCOPE, request.META.get("REMOTE_ADDR", ""))
+        ratelimit.enforce(ANONYMOUS_SCOPE, client_address(request.META))
         return True

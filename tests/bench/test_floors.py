@@ -2,8 +2,8 @@
 
 `make bench` reports each door as a fraction of a floor; that is only a fair comparison if
 the floor reads the same document the door reads, and writes the same rows a write must.
-The floors are routed only with BENCHMARK_FLOOR=1, so these tests mount them on a URLconf
-of their own (this module's `urlpatterns`).
+The floors are routed only by the benchmark's URLconf (`bench.urls`, set by
+`bench.settings`), which these tests use.
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from django.urls import include, path
 
 from bench import run as bench_run
 from metadata.models import MetadataChange
-from metadata_gateway import urls as gateway_urls
 from tests.conftest import COUNTERPART_ONE, PARTNER
 from tests.rest.conftest import JSON, TokenFactory, body, url
-
-urlpatterns = [path("bench/", include("bench.urls")), *gateway_urls.urlpatterns]
 
 FLOOR = f"/bench/floor/counterparts/{COUNTERPART_ONE}/partner_metadata"
 WRITE_FLOOR = f"/bench/floor-write/counterparts/{COUNTERPART_ONE}/partner_metadata"
@@ -56,7 +52,7 @@ def test_the_floors_are_not_routed_without_the_benchmark_flag(
     assert client.get(FLOOR, headers=partner).status_code == 404
 
 
-@pytest.mark.urls(__name__)
+@pytest.mark.urls("bench.urls")
 def test_the_floor_reads_what_rest_get_reads(partner: dict[str, str]) -> None:
     answer = Client().get(FLOOR, headers=partner)
 
@@ -64,7 +60,7 @@ def test_the_floor_reads_what_rest_get_reads(partner: dict[str, str]) -> None:
     assert answer.json() == rest_document(partner) == {"metadata": DOCUMENT}
 
 
-@pytest.mark.urls(__name__)
+@pytest.mark.urls("bench.urls")
 @pytest.mark.parametrize("floor", [FLOOR, WRITE_FLOOR])
 def test_the_floors_verify_the_token(floor: str, partner: dict[str, str]) -> None:
     answer = Client().generic("PATCH" if floor == WRITE_FLOOR else "GET", floor, body({}), JSON)
@@ -73,7 +69,7 @@ def test_the_floors_verify_the_token(floor: str, partner: dict[str, str]) -> Non
 
 
 @postgresql_only
-@pytest.mark.urls(__name__)
+@pytest.mark.urls("bench.urls")
 def test_the_write_floor_writes_the_key_and_its_audit_row(partner: dict[str, str]) -> None:
     audited = MetadataChange.objects.count()
 
@@ -93,7 +89,7 @@ def test_the_write_floor_writes_the_key_and_its_audit_row(partner: dict[str, str
 
 
 @postgresql_only
-@pytest.mark.urls(__name__)
+@pytest.mark.urls("bench.urls")
 def test_the_write_floor_refuses_a_document_over_the_limit(partner: dict[str, str]) -> None:
     answer = Client().patch(WRITE_FLOOR, body({"big": "x" * 2000}), JSON, headers=partner)
 
@@ -101,7 +97,7 @@ def test_the_write_floor_refuses_a_document_over_the_limit(partner: dict[str, st
     assert rest_document(partner) == {"metadata": DOCUMENT}
 
 
-@pytest.mark.urls(__name__)
+@pytest.mark.urls("bench.urls")
 @pytest.mark.parametrize(
     ("path", "sent"),
     [

@@ -38,6 +38,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         "WARNING",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="gateway.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
