@@ -66,5 +66,5 @@ def test_the_access_matrix_through_graphql(token_for: Callable[[str], str]) -> N
         )
         assert (read, write) == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
-    assert checked == 6 * 16
+    assert checked == 9 * 17  # 7 users and 2 clients x 17 objects (7 of them users)
     assert Metadata.objects.count() == 0
