@@ -40,6 +40,15 @@ def in_entity_scope(target: Target, entity_scope: str | None) -> bool:
         return False
 
 
+class ReadScope(enum.Enum):
+    """Which objects of one type a principal may read, for lookups (`readable_scope`)."""
+
+    ALL = "all"  # view_metadata or CAN_MUTATE_METADATA: every object
+    USER = "user"  # the objects the user reaches (the registry's `reach`)
+    CLIENT = "client"  # the objects of the entities a partner client serves
+    NOTHING = "nothing"  # a partner client and a type that belongs to no entity
+
+
 class MetadataPermission(BasePermission):
     """Account-user level access, or CAN_MUTATE_METADATA; reads also with view_metadata."""
 
@@ -80,13 +89,15 @@ class MetadataPermission(BasePermission):
             raise PermissionDenied()
         return target
 
-    def readable_reach(self, principal: Principal, linkable: Linkable) -> str | None:
-        """The registry `reach` path that limits which objects of one type a principal may
-        read (the objects `reach_condition(path, user id)` keeps), or None: all of them."""
+    def readable_scope(self, principal: Principal, linkable: Linkable) -> ReadScope:
+        """Which objects of one type a principal may read. A partner client reaches only
+        what belongs to the entities it serves; global flags never apply to it."""
         flags = self.authenticate(principal).flags
+        if principal.is_client:
+            return ReadScope.CLIENT if linkable.entity_field else ReadScope.NOTHING
         if flags.can_view_any or flags.can_mutate_any:
-            return None
-        return linkable.reach
+            return ReadScope.ALL
+        return ReadScope.USER
 
     def may_view_any(self, principal: Principal) -> bool:
         flags = principal.flags

@@ -1,4 +1,5 @@
-"""Contract section 3 through the REST door: every demo user against every demo object."""
+"""Contract sections 3 and 11 through the REST door: every demo user and partner client against
+every demo object."""
 
 from __future__ import annotations
 

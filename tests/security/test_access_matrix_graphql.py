@@ -1,4 +1,5 @@
-"""Contract section 3 through the GraphQL door: every demo user x every demo object.
+"""Contract sections 3 and 11 through the GraphQL door: every demo user and partner client x
+every demo object.
 
 Generated from the registry (tests.access), like the REST matrix, so a new linkable type is
 covered as soon as it has demo objects. Writes send an empty key: an allowed write then
