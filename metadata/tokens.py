@@ -7,17 +7,20 @@ checked in the same query that resolves the object.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
-from metadata.models import PartnerClient, User
+from metadata.models import APIKey, PartnerClient, User
+from metadata.models.clients import API_KEY_PREFIX_LENGTH, api_key_hash, api_key_prefix
 from metadata.principals import Principal
 
 HEADER_TYPES = ("bearer", "jwt")
@@ -143,11 +146,59 @@ def entity_user_for(client: PartnerClient, entity_user_id: str) -> User:
         key = uuid.UUID(str(entity_user_id))
     except ValueError:
         key = None
-    user = (
-        User.objects.filter(pk=key, is_active=True, entities__isnull=False).distinct().first()
-        if key
-        else None
-    )
+    users = User.objects.filter(pk=key, is_active=True, entities__partner_clients=client)
+    user = users.distinct().first() if key else None
     if user is None:
-        raise InvalidCredentials("The entity_user_id is not a user of any entity.")
+        raise InvalidCredentials(
+            "The entity_user_id is not a user of an entity this client serves."
+        )
     return user
+
+
+# A refused API key answers exactly as a wrong password does (`user_for_password`).
+MSG_WRONG_PASSWORD = "The email address or password is not correct."
+MAX_API_KEY_LENGTH = 200
+_DUMMY_KEY_HASH = api_key_hash("no API key has this hash")
+
+
+def _well_formed_key(raw: str) -> bool:
+    """Printable ASCII of a key's length: only such a key's prefix is looked up (a NUL or a
+    lone surrogate cannot even be sent to PostgreSQL)."""
+    return (
+        API_KEY_PREFIX_LENGTH < len(raw) <= MAX_API_KEY_LENGTH
+        and raw.isascii()
+        and raw.isprintable()
+    )
+
+
+def client_for_api_key(raw: str) -> PartnerClient:
+    """The partner client an API key belongs to; records when the key was last used.
+
+    A wrong, malformed or revoked key, or one whose client's user is inactive, is refused
+    with the wrong password's error. Whether the prefix names a key or not, the work is the
+    same: one query by prefix (on its unique index) and one constant-time comparison of
+    hashes (against a dummy hash when no row was found).
+    """
+    row = None
+    if _well_formed_key(raw):
+        row = (
+            APIKey.objects.select_related("client__user").filter(prefix=api_key_prefix(raw)).first()
+        )
+    expected = row.key_hash if row is not None else _DUMMY_KEY_HASH
+    matches = hmac.compare_digest(expected, api_key_hash(raw))
+    if row is None or not matches or row.revoked_at is not None or not row.client.user.is_active:
+        raise InvalidCredentials(MSG_WRONG_PASSWORD)
+    APIKey.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.client
+
+
+def access_payload(access: AccessToken) -> dict[str, Any]:
+    """`obtainKrakenToken`'s `payload`: the access token's claims, named as Kraken names
+    them."""
+    return {
+        "sub": str(access[api_settings.USER_ID_CLAIM]),
+        "email": access["email"],
+        "exp": access["exp"],
+        "origIat": access["iat"],
+        "tokenType": "access",
+    }
