@@ -347,7 +347,7 @@ class PartnerClientForm(forms.ModelForm):
 
     class Meta:
         model = PartnerClient
-        fields = ("client_id", "name", "user")
+        fields = ("client_id", "name", "user", "entities")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -369,7 +369,8 @@ class PartnerClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "=client_id", "user__email")
     raw_id_fields = ("user",)
     readonly_fields = ("secret_hash",)
-    fields = ("client_id", "name", "user", "new_secret", "secret_hash")
+    fields = ("client_id", "name", "user", "entities", "new_secret", "secret_hash")
+    filter_horizontal = ("entities",)  # the client's reach (contract section 11)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

@@ -13,7 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 
 class PartnerClient(models.Model):
@@ -99,6 +99,26 @@ class APIKey(models.Model):
     def set_key(self, raw: str) -> None:
         self.prefix = api_key_prefix(raw)
         self.key_hash = api_key_hash(raw)
+
+    def issue(self, attempts: int = 3) -> str:
+        """Give this new key (its client set) a fresh secret and save it; return the secret,
+        which is stored nowhere, so the caller shows it once.
+
+        Two generated prefixes collide once in about 2**24 keys of one database; the unique
+        index refuses the second, and another key is drawn.
+        """
+        for attempt in range(attempts):
+            raw = generate_api_key()
+            self.set_key(raw)
+            try:
+                with transaction.atomic():
+                    self.save(force_insert=True)
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            return raw
+        raise AssertionError("unreachable")
 
     def matches(self, raw: str) -> bool:
         return hmac.compare_digest(self.key_hash, api_key_hash(raw))
