@@ -4,6 +4,10 @@ DRF lists `MetadataPermission` on its views; the GraphQL resolvers and the admin
 same object, `metadata_permission`. The order of the checks is the contract's: the caller is
 authenticated and still active, the object exists and the caller may read it (else the same
 404 for both), then the caller may change it (else 403).
+
+A partner client's principal (contract section 11) goes through the same checks: its
+target's `reachable` says whether the client serves the object's entity, and its flags
+grant nothing globally (`principals.client_flag_annotations`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from metadata.errors import InvalidToken, NotAuthenticated, NotFound, Permission
 from metadata.linkables import Linkable, Target
 from metadata.principals import Principal
 
-MSG_INACTIVE = "The token's user is inactive or no longer exists."
+MSG_INACTIVE = (
+    "The token's user is inactive or no longer exists (or, for a partner client's token, "
+    "the client no longer exists)."
+)
 MSG_CHANGE_ANY = "This needs the CAN_MUTATE_METADATA permission."
 
 

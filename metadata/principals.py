@@ -147,6 +147,12 @@ def flag_annotations(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> dict
     }
 
 
+def _acting_client(user_id: Any, client_id: Any) -> QuerySet:
+    """The client, while it exists and acts for this user, who is active. A token stays
+    tied to the user it was issued for: reassigning a client to another user ends it."""
+    return PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
+
+
 def client_flag_annotations(user_id: Any, client_id: Any) -> dict[str, Expression]:
     """The `FLAG_COLUMNS` of a partner client's principal (contract section 11).
 
@@ -154,9 +160,8 @@ def client_flag_annotations(user_id: Any, client_id: Any) -> dict[str, Expressio
     apply to a client, whatever its user holds, and no permission id is bound.
     """
     is_active, can_mutate_any, can_view_any, ids_current = FLAG_COLUMNS
-    acting = PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
     return {
-        is_active: Exists(acting),
+        is_active: Exists(_acting_client(user_id, client_id)),
         can_mutate_any: Value(False),
         can_view_any: Value(False),
         ids_current: Value(True),
@@ -275,8 +280,8 @@ def load_flags(user_id: Any) -> Flags:
 
 def load_client_flags(user_id: Any, client_id: Any) -> Flags:
     """A partner client's flags (`client_flag_annotations`), one query."""
-    acting = PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
-    return Flags(is_active=acting.exists(), can_mutate_any=False, can_view_any=False)
+    active = _acting_client(user_id, client_id).exists()
+    return Flags(is_active=active, can_mutate_any=False, can_view_any=False)
 
 
 def _served_links(client_id: Any) -> QuerySet:

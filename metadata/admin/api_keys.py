@@ -6,6 +6,9 @@ page (superusers, or staff granted the API key permissions), as for partner clie
 key's hash is never shown, and no query string may filter on it (`lookup_allowed`, as
 Django's `UserAdmin` does for passwords): a filter that answers "matches or not" would let
 a viewer recover a hash piece by piece.
+
+The new key reaches its creator once, in the success message of the add page: Django's
+message storage carries it (signed) to the next page of that browser only, then drops it.
 """
 
 from __future__ import annotations
