@@ -147,21 +147,28 @@ def flag_annotations(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> dict
     }
 
 
-def _acting_client(user_id: Any, client_id: Any) -> QuerySet:
-    """The client, while it exists and acts for this user, who is active. A token stays
-    tied to the user it was issued for: reassigning a client to another user ends it."""
-    return PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
+def _acting_client(user_id: Any, client_id: Any, api_key_id: Any = None) -> QuerySet:
+    """The client, while it exists and acts for this user, who is active, and (for a token
+    earned with an API key) while that key of the client is not revoked. A token stays tied
+    to the user it was issued for: reassigning a client to another user ends it."""
+    acting = PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
+    if api_key_id is not None:
+        acting = acting.filter(api_keys__pk=api_key_id, api_keys__revoked_at__isnull=True)
+    return acting
 
 
-def client_flag_annotations(user_id: Any, client_id: Any) -> dict[str, Expression]:
+def client_flag_annotations(
+    user_id: Any, client_id: Any, api_key_id: Any = None
+) -> dict[str, Expression]:
     """The `FLAG_COLUMNS` of a partner client's principal (contract section 11).
 
-    Active while the client exists and still acts for this active user; global flags never
-    apply to a client, whatever its user holds, and no permission id is bound.
+    Active while the client exists and still acts for this active user (and the API key the
+    token was earned with, if any, is not revoked); global flags never apply to a client,
+    whatever its user holds, and no permission id is bound.
     """
     is_active, can_mutate_any, can_view_any, ids_current = FLAG_COLUMNS
     return {
-        is_active: Exists(_acting_client(user_id, client_id)),
+        is_active: Exists(_acting_client(user_id, client_id, api_key_id)),
         can_mutate_any: Value(False),
         can_view_any: Value(False),
         ids_current: Value(True),
@@ -202,6 +209,8 @@ class Principal:
     # The partner client whose `client_credentials` token this is (contract section 11), or
     # None for a person's own token: a client acts for its user but reaches only what it serves.
     client_id: uuid.UUID | None = None
+    # The API key (of that client) the token was earned with: revoking it ends the token.
+    api_key_id: uuid.UUID | None = None
     _flags: Flags | None = field(default=None, repr=False)
 
     is_authenticated = True
@@ -242,7 +251,7 @@ class Principal:
             if self.client_id is None:
                 self._flags = load_flags(self.user_id)
             else:
-                self._flags = load_client_flags(self.user_id, self.client_id)
+                self._flags = load_client_flags(self.user_id, self.client_id, self.api_key_id)
         return self._flags
 
 
@@ -278,9 +287,9 @@ def load_flags(user_id: Any) -> Flags:
     return flags or INACTIVE
 
 
-def load_client_flags(user_id: Any, client_id: Any) -> Flags:
+def load_client_flags(user_id: Any, client_id: Any, api_key_id: Any = None) -> Flags:
     """A partner client's flags (`client_flag_annotations`), one query."""
-    active = _acting_client(user_id, client_id).exists()
+    active = _acting_client(user_id, client_id, api_key_id).exists()
     return Flags(is_active=active, can_mutate_any=False, can_view_any=False)
 
 

@@ -37,7 +37,7 @@ from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.expressions import DocumentPairs, ObjectIdOf
 from metadata.linkables import Linkable, Target, by_name
-from metadata.models import Metadata, PartnerClient, User
+from metadata.models import APIKey, Metadata, PartnerClient, User
 from metadata.permissions import Action, ReadScope, metadata_permission
 from metadata.principals import (
     FLAG_COLUMNS,
@@ -97,6 +97,7 @@ _SENTINEL_KEYS = {
     "string": "\x00sentinel\x00",
 }
 _SENTINEL_CLIENT = uuid.UUID("00000000-0000-4000-8000-00005e471ae4")
+_SENTINEL_API_KEY = uuid.UUID("00000000-0000-4000-8000-00005e471ae5")
 _SENTINEL_CONTENT_TYPE = -5_471_001
 _compiled_targets: dict[tuple[str, bool, bool, bool, str], CompiledQuery] = {}
 
@@ -109,6 +110,7 @@ class _TargetShape:
     with_flags: bool  # the caller's flags are not known yet
     with_document: bool
     for_client: bool  # a partner client's reach (the entities it serves), not a user's
+    with_key: bool  # a client's token earned with an API key: the key must not be revoked
 
 
 def _target_query(linkable: Linkable, shape: _TargetShape, bound: dict[str, Any]) -> Any:
@@ -129,7 +131,8 @@ def _target_query(linkable: Linkable, shape: _TargetShape, bound: dict[str, Any]
         fields.append("target_document")
     if shape.with_flags:
         if shape.for_client:
-            flags = client_flag_annotations(bound["user_id"], bound["client_id"])
+            api_key_id = bound["api_key_id"] if shape.with_key else None
+            flags = client_flag_annotations(bound["user_id"], bound["client_id"], api_key_id)
         else:
             flag_ids = {name: bound[name] for name in flag_placeholders()}
             flags = flag_annotations(bound["user_id"], **flag_ids)
@@ -152,6 +155,7 @@ def _compiled_target_query(linkable: Linkable, shape: _TargetShape) -> CompiledQ
         shape.with_flags,
         shape.with_document,
         shape.for_client,
+        shape.with_key,
         connections[alias].vendor,
     )
     if cache_key not in _compiled_targets:
@@ -164,6 +168,8 @@ def _compiled_target_query(linkable: Linkable, shape: _TargetShape) -> CompiledQ
             placeholders["user_id"] = Placeholder(_SENTINEL_USER, User._meta.pk)
         if shape.for_client:
             placeholders["client_id"] = Placeholder(_SENTINEL_CLIENT, PartnerClient._meta.pk)
+        if shape.with_key:
+            placeholders["api_key_id"] = Placeholder(_SENTINEL_API_KEY, APIKey._meta.pk)
         if shape.with_document:
             placeholders["content_type_id"] = Placeholder(
                 _SENTINEL_CONTENT_TYPE, ContentType._meta.pk
@@ -189,13 +195,17 @@ def _resolve(
         return None
     with_flags = not principal.flags_loaded
     shape = _TargetShape(
-        with_flags=with_flags, with_document=with_document, for_client=principal.is_client
+        with_flags=with_flags,
+        with_document=with_document,
+        for_client=principal.is_client,
+        with_key=with_flags and principal.is_client and principal.api_key_id is not None,
     )
     compiled = _compiled_target_query(linkable, shape)
     values: dict[str, Any] = {
         "key": key,
         "user_id": principal.user_id,
         "client_id": principal.client_id,
+        "api_key_id": principal.api_key_id,
     }
     if with_document:
         values["content_type_id"] = content_type_for(linkable).pk

@@ -41,15 +41,21 @@ def _lifetime_seconds(token_class: type[AccessToken] | type[RefreshToken]) -> in
 
 
 CLIENT_ID_CLAIM = "client_id"
+API_KEY_ID_CLAIM = "api_key_id"
 
 
-def access_token_for(user: User, *, client: PartnerClient | None = None) -> AccessToken:
+def access_token_for(
+    user: User, *, client: PartnerClient | None = None, api_key: APIKey | None = None
+) -> AccessToken:
     """An access token for `user`; for `client`'s own grant it also names the client, whose
-    reach, not the user's, the token then has."""
+    reach, not the user's, the token then has. A token earned with an API key (of that
+    client) names the key too, so revoking the key ends the token at once."""
     token = AccessToken.for_user(user)
     token["email"] = user.email
     if client is not None:
         token[CLIENT_ID_CLAIM] = str(client.pk)
+        if api_key is not None:
+            token[API_KEY_ID_CLAIM] = str(api_key.pk)
     return token
 
 
@@ -95,9 +101,13 @@ def principal_from_token(raw: str) -> Principal:
         user_id = uuid.UUID(str(token[api_settings.USER_ID_CLAIM]))
         client = token.get(CLIENT_ID_CLAIM)
         client_id = None if client is None else uuid.UUID(str(client))
+        key = token.get(API_KEY_ID_CLAIM)
+        api_key_id = None if key is None else uuid.UUID(str(key))
     except (KeyError, ValueError) as error:
         raise InvalidToken() from error
-    return Principal(user_id=user_id, client_id=client_id)
+    if api_key_id is not None and client_id is None:
+        raise InvalidToken()  # a key belongs to a client: never issued, so forged
+    return Principal(user_id=user_id, client_id=client_id, api_key_id=api_key_id)
 
 
 def principal_from_header(header: str | None) -> Principal:
@@ -171,8 +181,9 @@ def _well_formed_key(raw: str) -> bool:
     )
 
 
-def client_for_api_key(raw: str) -> PartnerClient:
-    """The partner client an API key belongs to; records when the key was last used.
+def api_key_for(raw: str) -> APIKey:
+    """The API key `raw` is (its client and the client's user loaded); records when it was
+    last used.
 
     A wrong, malformed or revoked key, or one whose client's user is inactive, is refused
     with the wrong password's error. Whether the prefix names a key or not, the work is the
@@ -189,7 +200,7 @@ def client_for_api_key(raw: str) -> PartnerClient:
     if row is None or not matches or row.revoked_at is not None or not row.client.user.is_active:
         raise InvalidCredentials(MSG_WRONG_PASSWORD)
     APIKey.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-    return row.client
+    return row
 
 
 def access_payload(access: AccessToken) -> dict[str, Any]:

@@ -133,10 +133,11 @@ class ObtainKrakenToken(graphene.Mutation):
     @staticmethod
     def for_api_key(raw_key: str) -> ObtainKrakenToken:
         """A token with the key's partner client's reach, and no refresh token: the key is
-        itself the long-lived credential (revoking it is the one way to end it), so a
-        refresh token would only be a second one to steal."""
-        client = tokens.client_for_api_key(raw_key)
-        access = tokens.access_token_for(client.user, client=client)
+        itself the long-lived credential (revoking it ends it and the tokens it earned), so
+        a refresh token would only be a second one to steal."""
+        api_key = tokens.api_key_for(raw_key)
+        client = api_key.client
+        access = tokens.access_token_for(client.user, client=client, api_key=api_key)
         return ObtainKrakenToken(
             token=str(access),
             payload=tokens.access_payload(access),

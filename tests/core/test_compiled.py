@@ -56,11 +56,11 @@ def test_on_postgresql_the_callers_id_is_sent_once(demo: None) -> None:
     from metadata.linkables import by_name
     from metadata.selectors import _compiled_target_query, _TargetShape
 
-    shape = _TargetShape(with_flags=True, with_document=True, for_client=False)
+    shape = _TargetShape(with_flags=True, with_document=True, for_client=False, with_key=False)
     compiled = _compiled_target_query(by_name("COUNTERPART"), shape)
     assert compiled.sql.count("%(user_id)s") > 1
     assert set(compiled.params) & {"user_id", "key", "content_type_id"} == set()
-    shape = _TargetShape(with_flags=True, with_document=True, for_client=True)
+    shape = _TargetShape(with_flags=True, with_document=True, for_client=True, with_key=True)
     compiled = _compiled_target_query(by_name("COUNTERPART"), shape)
     assert compiled.sql.count("%(client_id)s") > 1  # the served entity and the flags
     assert set(compiled.params) & {"user_id", "client_id", "key", "content_type_id"} == set()

@@ -579,3 +579,40 @@ def test_a_known_and_an_unknown_prefix_cost_the_same_queries(
     with django_assert_num_queries(1):
         assert error_of(obtain("nope-api-key-wrong"))[0] == "KT-CT-1138"
     assert APIKey.objects.get(prefix=DEMO_API_KEY[:12]).last_used_at is None
+
+
+def test_revoking_a_key_ends_the_tokens_it_earned_at_once(stored: dict) -> None:
+    from django.utils import timezone
+
+    token = obtain(DEMO_API_KEY)["data"]["obtainKrakenToken"]["token"]
+    other = client_token(PARTNER_CLIENT_ID)  # the client's own grant: no key involved
+    path = url("counterparts", COUNTERPART_TWO)
+    assert rest(token, "GET", path).status_code == 200
+    APIKey.objects.filter(prefix=DEMO_API_KEY[:12]).update(revoked_at=timezone.now())
+    assert rest(token, "GET", path).status_code == 401
+    answer = graphql(READ, {"type": "COUNTERPART", "id": COUNTERPART_TWO}, token)
+    assert error_of(answer)[0] == "KT-CT-1111"
+    lookup = rest(token, "GET", "/v1/counterparts/partner_metadata?key=external_id")
+    assert lookup.status_code == 401
+    assert rest(other, "GET", path).status_code == 200
+
+
+def test_a_token_naming_a_key_of_another_client_or_no_client_is_invalid(stored: dict) -> None:
+    key = APIKey.objects.get(prefix=DEMO_API_KEY[:12])  # client one's
+    client_two = PartnerClient.objects.select_related("user").get(pk=PARTNER_CLIENT_TWO_ID)
+    forged = access_token_for(client_two.user, client=client_two)
+    forged["api_key_id"] = str(key.pk)
+    assert rest(str(forged), "GET", url("counterparts", COUNTERPART_TWO)).status_code == 401
+    no_client = access_token_for(User.objects.get(email=PARTNER))
+    no_client["api_key_id"] = str(key.pk)
+    assert rest(str(no_client), "GET", url("counterparts", COUNTERPART_TWO)).status_code == 401
+
+
+def test_a_read_with_a_key_earned_token_still_costs_one_query(
+    stored: dict, django_assert_max_num_queries: Any
+) -> None:
+    token = obtain(DEMO_API_KEY)["data"]["obtainKrakenToken"]["token"]
+    path = url("counterparts", COUNTERPART_ONE)
+    assert rest(token, "GET", path).status_code == 200  # warms the ContentType cache
+    with django_assert_max_num_queries(1):
+        assert rest(token, "GET", path).status_code == 200
