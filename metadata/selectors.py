@@ -99,7 +99,6 @@ _SENTINEL_KEYS = {
 _SENTINEL_CLIENT = uuid.UUID("00000000-0000-4000-8000-00005e471ae4")
 _SENTINEL_API_KEY = uuid.UUID("00000000-0000-4000-8000-00005e471ae5")
 _SENTINEL_CONTENT_TYPE = -5_471_001
-_compiled_targets: dict[tuple[str, bool, bool, bool, str], CompiledQuery] = {}
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,9 @@ class _TargetShape:
     with_document: bool
     for_client: bool  # a partner client's reach (the entities it serves), not a user's
     with_key: bool  # a client's token earned with an API key: the key must not be revoked
+
+
+_compiled_targets: dict[tuple[str, _TargetShape, str], CompiledQuery] = {}
 
 
 def _target_query(linkable: Linkable, shape: _TargetShape, bound: dict[str, Any]) -> Any:
@@ -150,14 +152,7 @@ def _identifier_field(linkable: Linkable) -> Field:
 
 def _compiled_target_query(linkable: Linkable, shape: _TargetShape) -> CompiledQuery:
     alias = router.db_for_read(linkable.model)
-    cache_key = (
-        linkable.name,
-        shape.with_flags,
-        shape.with_document,
-        shape.for_client,
-        shape.with_key,
-        connections[alias].vendor,
-    )
+    cache_key = (linkable.name, shape, connections[alias].vendor)
     if cache_key not in _compiled_targets:
         placeholders = {
             "key": Placeholder(
