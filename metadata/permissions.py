@@ -4,6 +4,10 @@ DRF lists `MetadataPermission` on its views; the GraphQL resolvers and the admin
 same object, `metadata_permission`. The order of the checks is the contract's: the caller is
 authenticated and still active, the object exists and the caller may read it (else the same
 404 for both), then the caller may change it (else 403).
+
+A partner client's principal (contract section 11) goes through the same checks: its
+target's `reachable` says whether the client serves the object's entity, and its flags
+grant nothing globally (`principals.client_flag_annotations`).
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from metadata.errors import InvalidToken, NotAuthenticated, NotFound, Permission
 from metadata.linkables import Linkable, Target
 from metadata.principals import Principal
 
-MSG_INACTIVE = "The token's user is inactive or no longer exists."
-MSG_CHANGE_ANY = "This needs the CAN_MUTATE_METADATA permission."
+MSG_INACTIVE = (
+    "The token's user is inactive or no longer exists (or, for a partner client's token, "
+    "the client no longer exists)."
+)
+MSG_SUBSCRIBE = (
+    "Webhook subscriptions are for partner clients' tokens and for people holding the "
+    "CAN_MUTATE_METADATA permission."
+)
 
 
 class Action(enum.Enum):
@@ -38,6 +48,15 @@ def in_entity_scope(target: Target, entity_scope: str | None) -> bool:
         return target.entity_id == uuid.UUID(entity_scope.strip())
     except ValueError:
         return False
+
+
+class ReadScope(enum.Enum):
+    """Which objects of one type a principal may read, for lookups (`readable_scope`)."""
+
+    ALL = "all"  # view_metadata or CAN_MUTATE_METADATA: every object
+    USER = "user"  # the objects the user reaches (the registry's `reach`)
+    CLIENT = "client"  # the objects of the entities a partner client serves
+    NOTHING = "nothing"  # a partner client and a type that belongs to no entity
 
 
 class MetadataPermission(BasePermission):
@@ -80,13 +99,15 @@ class MetadataPermission(BasePermission):
             raise PermissionDenied()
         return target
 
-    def readable_reach(self, principal: Principal, linkable: Linkable) -> str | None:
-        """The registry `reach` path that limits which objects of one type a principal may
-        read (the objects `reach_condition(path, user id)` keeps), or None: all of them."""
+    def readable_scope(self, principal: Principal, linkable: Linkable) -> ReadScope:
+        """Which objects of one type a principal may read. A partner client reaches only
+        what belongs to the entities it serves; global flags never apply to it."""
         flags = self.authenticate(principal).flags
+        if principal.is_client:
+            return ReadScope.CLIENT if linkable.entity_field else ReadScope.NOTHING
         if flags.can_view_any or flags.can_mutate_any:
-            return None
-        return linkable.reach
+            return ReadScope.ALL
+        return ReadScope.USER
 
     def may_view_any(self, principal: Principal) -> bool:
         flags = principal.flags
@@ -96,11 +117,13 @@ class MetadataPermission(BasePermission):
         flags = principal.flags
         return flags.is_active and flags.can_mutate_any
 
-    def check_change_any(self, principal: Principal | None) -> Principal:
-        """For what concerns every object at once (webhook subscriptions): CAN_MUTATE_METADATA."""
+    def check_subscriber(self, principal: Principal | None) -> Principal:
+        """Who may keep webhook subscriptions: a partner client, or a person holding
+        CAN_MUTATE_METADATA. Either sees only its own subscriptions, and receives events
+        only for objects it may read at delivery, so neither learns of another's objects."""
         principal = self.authenticate(principal)
-        if not self.may_change_any(principal):
-            raise PermissionDenied(MSG_CHANGE_ANY)
+        if not (principal.is_client or self.may_change_any(principal)):
+            raise PermissionDenied(MSG_SUBSCRIBE)
         return principal
 
     # DRF's hooks: the same decisions, raised as the core's errors.

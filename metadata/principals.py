@@ -1,5 +1,9 @@
 """Who is calling: a user id from a token, and the few facts the permission needs about them.
 
+A partner client's token also names the client (contract section 11): such a principal
+reaches the objects of the entities the client serves (`serves`, `served_condition`) and
+holds no global flag (`client_flag_annotations`), whatever its user holds as a person.
+
 A principal is stateless until a decision needs the user's state; then one query loads it
 (or the target selector loads it alongside the object, `flag_annotations`), so a read costs
 no separate user query.
@@ -13,12 +17,12 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connections, router
-from django.db.models import Exists, Expression, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Expression, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
-from metadata.models import User
+from metadata.models import PartnerClient, User
 
 APP_LABEL = "metadata"
 MUTATE_CODENAME = "can_mutate_metadata"
@@ -143,6 +147,34 @@ def flag_annotations(user_id: Any, can_mutate_id: Any, can_view_id: Any) -> dict
     }
 
 
+def _acting_client(user_id: Any, client_id: Any, api_key_id: Any = None) -> QuerySet:
+    """The client, while it exists and acts for this user, who is active, and (for a token
+    earned with an API key) while that key of the client is not revoked. A token stays tied
+    to the user it was issued for: reassigning a client to another user ends it."""
+    acting = PartnerClient.objects.filter(pk=client_id, user_id=user_id, user__is_active=True)
+    if api_key_id is not None:
+        acting = acting.filter(api_keys__pk=api_key_id, api_keys__revoked_at__isnull=True)
+    return acting
+
+
+def client_flag_annotations(
+    user_id: Any, client_id: Any, api_key_id: Any = None
+) -> dict[str, Expression]:
+    """The `FLAG_COLUMNS` of a partner client's principal (contract section 11).
+
+    Active while the client exists and still acts for this active user (and the API key the
+    token was earned with, if any, is not revoked); global flags never apply to a client,
+    whatever its user holds, and no permission id is bound.
+    """
+    is_active, can_mutate_any, can_view_any, ids_current = FLAG_COLUMNS
+    return {
+        is_active: Exists(_acting_client(user_id, client_id, api_key_id)),
+        can_mutate_any: Value(False),
+        can_view_any: Value(False),
+        ids_current: Value(True),
+    }
+
+
 def row_with_flags(
     compiled: CompiledQuery, **values: Any
 ) -> tuple[tuple[Any, ...] | None, Flags | None]:
@@ -177,6 +209,8 @@ class Principal:
     # The partner client whose `client_credentials` token this is (contract section 11), or
     # None for a person's own token: a client acts for its user but reaches only what it serves.
     client_id: uuid.UUID | None = None
+    # The API key (of that client) the token was earned with: revoking it ends the token.
+    api_key_id: uuid.UUID | None = None
     _flags: Flags | None = field(default=None, repr=False)
 
     is_authenticated = True
@@ -199,6 +233,11 @@ class Principal:
         return self.user_id
 
     @property
+    def is_client(self) -> bool:
+        """A partner client's token: the client's reach, never its user's own."""
+        return self.client_id is not None
+
+    @property
     def flags_loaded(self) -> bool:
         return self._flags is not None
 
@@ -209,7 +248,10 @@ class Principal:
     @property
     def flags(self) -> Flags:
         if self._flags is None:
-            self._flags = load_flags(self.user_id)
+            if self.client_id is None:
+                self._flags = load_flags(self.user_id)
+            else:
+                self._flags = load_client_flags(self.user_id, self.client_id, self.api_key_id)
         return self._flags
 
 
@@ -243,6 +285,32 @@ def load_flags(user_id: Any) -> Flags:
         _compiled_flags[vendor] = compiled
     _, flags = row_with_flags(compiled, user_id=user_id)
     return flags or INACTIVE
+
+
+def load_client_flags(user_id: Any, client_id: Any, api_key_id: Any = None) -> Flags:
+    """A partner client's flags (`client_flag_annotations`), one query."""
+    active = _acting_client(user_id, client_id, api_key_id).exists()
+    return Flags(is_active=active, can_mutate_any=False, can_view_any=False)
+
+
+def _served_links(client_id: Any) -> QuerySet:
+    """The (client, entity) rows of the entities a client serves."""
+    entities = PartnerClient._meta.get_field("entities")
+    return entities.remote_field.through.objects.filter(**{entities.m2m_field_name(): client_id})
+
+
+def serves(entity_field: str, client_id: Any) -> Exists:
+    """Whether the client serves the entity of the outer query's row (`entity_field`, a
+    registry entry's path to its entity): one lookup on the link table's (client, entity)
+    index."""
+    entity = PartnerClient._meta.get_field("entities").m2m_reverse_field_name()
+    return Exists(_served_links(client_id).filter(**{entity: OuterRef(entity_field)}))
+
+
+def served_condition(entity_field: str, client_id: Any) -> Q:
+    """The filter that keeps the objects of the entities a client serves."""
+    entity = PartnerClient._meta.get_field("entities").m2m_reverse_field_name()
+    return Q(**{f"{entity_field}__in": _served_links(client_id).values(entity)})
 
 
 def reach_condition(path: str, user_id: Any) -> Q:

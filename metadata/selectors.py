@@ -37,16 +37,19 @@ from metadata.compiled import CompiledQuery, Placeholder, compile_query
 from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.expressions import DocumentPairs, ObjectIdOf
 from metadata.linkables import Linkable, Target, by_name
-from metadata.models import Metadata, User
-from metadata.permissions import Action, metadata_permission
+from metadata.models import APIKey, Metadata, PartnerClient, User
+from metadata.permissions import Action, ReadScope, metadata_permission
 from metadata.principals import (
     FLAG_COLUMNS,
     Principal,
+    client_flag_annotations,
     flag_annotations,
     flag_placeholders,
     reach_condition,
     reaches,
     row_with_flags,
+    served_condition,
+    serves,
 )
 from metadata.rules import Document
 
@@ -93,31 +96,49 @@ _SENTINEL_KEYS = {
     "integer": 9_223_372_036_854_775_001,
     "string": "\x00sentinel\x00",
 }
+_SENTINEL_CLIENT = uuid.UUID("00000000-0000-4000-8000-00005e471ae4")
+_SENTINEL_API_KEY = uuid.UUID("00000000-0000-4000-8000-00005e471ae5")
 _SENTINEL_CONTENT_TYPE = -5_471_001
-_compiled_targets: dict[tuple[str, bool, bool, str], CompiledQuery] = {}
 
 
-def _target_query(
-    linkable: Linkable,
-    key: Any,
-    user_id: Any,
-    content_type_id: Any,
-    with_flags: bool,
-    with_document: bool,
-    flag_ids: dict[str, Any],
-) -> Any:
-    """The object with the caller's reach, the caller's flags when not yet known (`flag_ids`
-    the permissions' ids, `principals.flag_values`), and the object's document when asked
-    for."""
-    rows = linkable.model.objects.filter(**{linkable.identifier_field: key}).annotate(
-        target_reachable=reaches(linkable.model, linkable.reach, user_id)
+@dataclass(frozen=True)
+class _TargetShape:
+    """What a target query's SQL depends on besides the type: the caller's values are
+    bound per call."""
+
+    with_flags: bool  # the caller's flags are not known yet
+    with_document: bool
+    for_client: bool  # a partner client's reach (the entities it serves), not a user's
+    with_key: bool  # a client's token earned with an API key: the key must not be revoked
+
+
+_compiled_targets: dict[tuple[str, _TargetShape, str], CompiledQuery] = {}
+
+
+def _target_query(linkable: Linkable, shape: _TargetShape, bound: dict[str, Any]) -> Any:
+    """The object with the caller's reach, the caller's flags when not yet known (the
+    permissions' ids bound too, `principals.flag_values`), and the object's document when
+    asked for."""
+    if shape.for_client:
+        reachable = serves(linkable.entity_field or "pk", bound["client_id"])
+    else:
+        reachable = reaches(linkable.model, linkable.reach, bound["user_id"])
+    rows = linkable.model.objects.filter(**{linkable.identifier_field: bound["key"]}).annotate(
+        target_reachable=reachable
     )
     fields = ["pk", linkable.entity_field or "pk", "target_reachable"]
-    if with_document:
-        rows = rows.annotate(target_document=_document_column(linkable, content_type_id))
+    if shape.with_document:
+        document = _document_column(linkable, bound["content_type_id"])
+        rows = rows.annotate(target_document=document)
         fields.append("target_document")
-    if with_flags:
-        rows = rows.annotate(**flag_annotations(user_id, **flag_ids))
+    if shape.with_flags:
+        if shape.for_client:
+            api_key_id = bound["api_key_id"] if shape.with_key else None
+            flags = client_flag_annotations(bound["user_id"], bound["client_id"], api_key_id)
+        else:
+            flag_ids = {name: bound[name] for name in flag_placeholders()}
+            flags = flag_annotations(bound["user_id"], **flag_ids)
+        rows = rows.annotate(**flags)
         fields += FLAG_COLUMNS
     return rows.order_by().values_list(*fields)[:1]
 
@@ -129,30 +150,29 @@ def _identifier_field(linkable: Linkable) -> Field:
     )
 
 
-def _compiled_target_query(
-    linkable: Linkable, with_flags: bool, with_document: bool = False
-) -> CompiledQuery:
+def _compiled_target_query(linkable: Linkable, shape: _TargetShape) -> CompiledQuery:
     alias = router.db_for_read(linkable.model)
-    cache_key = (linkable.name, with_flags, with_document, connections[alias].vendor)
+    cache_key = (linkable.name, shape, connections[alias].vendor)
     if cache_key not in _compiled_targets:
         placeholders = {
             "key": Placeholder(
                 _SENTINEL_KEYS[linkable.identifier_kind], _identifier_field(linkable)
             ),
-            "user_id": Placeholder(_SENTINEL_USER, User._meta.pk),
         }
-        if with_document:
+        if shape.with_flags or not shape.for_client:
+            placeholders["user_id"] = Placeholder(_SENTINEL_USER, User._meta.pk)
+        if shape.for_client:
+            placeholders["client_id"] = Placeholder(_SENTINEL_CLIENT, PartnerClient._meta.pk)
+        if shape.with_key:
+            placeholders["api_key_id"] = Placeholder(_SENTINEL_API_KEY, APIKey._meta.pk)
+        if shape.with_document:
             placeholders["content_type_id"] = Placeholder(
                 _SENTINEL_CONTENT_TYPE, ContentType._meta.pk
             )
-        if with_flags:
+        if shape.with_flags and not shape.for_client:
             placeholders.update(flag_placeholders())
         _compiled_targets[cache_key] = compile_query(
-            lambda key, user_id, content_type_id=None, **flag_ids: _target_query(
-                linkable, key, user_id, content_type_id, with_flags, with_document, flag_ids
-            ),
-            placeholders,
-            alias,
+            lambda **bound: _target_query(linkable, shape, bound), placeholders, alias
         )
     return _compiled_targets[cache_key]
 
@@ -160,13 +180,28 @@ def _compiled_target_query(
 def _resolve(
     linkable: Linkable, identifier: str, principal: Principal, *, with_document: bool
 ) -> tuple[Target, Document] | None:
+    if principal.is_client and linkable.entity_field is None:
+        # A partner client reaches nothing outside the entities it serves: such an object
+        # answers as missing, and nothing is looked up that could tell it exists.
+        return None
     try:
         key = linkable.parse_identifier(identifier)
     except (TypeError, ValueError):
         return None
     with_flags = not principal.flags_loaded
-    compiled = _compiled_target_query(linkable, with_flags, with_document)
-    values: dict[str, Any] = {"key": key, "user_id": principal.user_id}
+    shape = _TargetShape(
+        with_flags=with_flags,
+        with_document=with_document,
+        for_client=principal.is_client,
+        with_key=with_flags and principal.is_client and principal.api_key_id is not None,
+    )
+    compiled = _compiled_target_query(linkable, shape)
+    values: dict[str, Any] = {
+        "key": key,
+        "user_id": principal.user_id,
+        "client_id": principal.client_id,
+        "api_key_id": principal.api_key_id,
+    }
     if with_document:
         values["content_type_id"] = content_type_for(linkable).pk
     if with_flags:
@@ -201,12 +236,20 @@ def find_target(*, linkable: Linkable, identifier: str, principal: Principal) ->
     return found[0] if found else None
 
 
+def reach_filter(linkable: Linkable, principal: Principal) -> Q:
+    """The objects of one type the principal reaches with account-user level access (a
+    partner client: the objects of the entities it serves)."""
+    if not principal.is_client:
+        return reach_condition(linkable.reach, principal.user_id)
+    if linkable.entity_field is None:
+        return Q(pk__in=[])
+    return served_condition(linkable.entity_field, principal.client_id)
+
+
 def target_for_object(*, obj: Any, linkable: Linkable, principal: Principal) -> Target:
     """A target for an object already loaded (the admin has the instance in hand)."""
     reachable = (
-        linkable.model.objects.filter(pk=obj.pk)
-        .filter(reach_condition(linkable.reach, principal.user_id))
-        .exists()
+        linkable.model.objects.filter(pk=obj.pk).filter(reach_filter(linkable, principal)).exists()
     )
     return Target(
         linkable=linkable,
@@ -367,7 +410,7 @@ class _LookupShape:
 
     linkable: str
     alias: str
-    reach: str | None  # None: the caller may read every object of the type
+    scope: ReadScope  # ALL, USER or CLIENT (NOTHING runs no query)
     values: int  # values other than null
     with_null: bool
     after: bool
@@ -396,8 +439,10 @@ def _lookup_query(shape: _LookupShape, bound: dict[str, Any]) -> Any:
     objects = linkable.model.objects.filter(
         pk__in=rows.order_by().values(linked=_linked_pk(linkable))
     )
-    if shape.reach is not None:
-        objects = objects.filter(reach_condition(shape.reach, bound["user_id"]))
+    if shape.scope is ReadScope.USER:
+        objects = objects.filter(reach_condition(linkable.reach, bound["user_id"]))
+    elif shape.scope is ReadScope.CLIENT and linkable.entity_field is not None:
+        objects = objects.filter(served_condition(linkable.entity_field, bound["client_id"]))
     if shape.scoped and linkable.entity_field:
         objects = objects.filter(**{linkable.entity_field: bound["scope"]})
     order = linkable.identifier_field
@@ -424,10 +469,14 @@ def _compiled_lookup(shape: _LookupShape) -> CompiledQuery:
             for index in range(shape.values)
         },
     }
-    if shape.reach is not None:
+    if shape.scope is ReadScope.USER:
         placeholders["user_id"] = Placeholder(_SENTINEL_USER, User._meta.pk)
+    elif shape.scope is ReadScope.CLIENT:
+        placeholders["client_id"] = Placeholder(_SENTINEL_CLIENT, PartnerClient._meta.pk)
     if shape.scoped and linkable.entity_field:
-        scope_field = meta.get_field(linkable.entity_field)
+        scope_field = (  # an entity is its own entity: its `entity_field` is "pk"
+            meta.pk if linkable.entity_field == "pk" else meta.get_field(linkable.entity_field)
+        )
         placeholders["scope"] = Placeholder(_SENTINEL_SCOPE, scope_field)
     if shape.after:
         sentinel = _SENTINEL_KEYS[linkable.identifier_kind]
@@ -452,7 +501,7 @@ def lookup(
     document come back in one query, compiled once per shape (`_LookupShape`).
     """
     principal = metadata_permission.authenticate(principal)
-    reach = metadata_permission.readable_reach(principal, linkable)
+    scope = metadata_permission.readable_scope(principal, linkable)
     violations = rules.key_violations(key, ("key",))
     for index, value in enumerate(values or ()):
         violations += rules.value_violations(value, ("value", index))
@@ -465,6 +514,7 @@ def lookup(
         "content_type_id": content_type_for(linkable).pk,
         "key": key,
         "user_id": principal.user_id,
+        "client_id": principal.client_id,
         **{f"value_{index}": value for index, value in enumerate(concrete)},
     }
     scoped = entity_scope is not None and linkable.entity_field is not None
@@ -478,11 +528,13 @@ def lookup(
             bound["after"] = linkable.parse_identifier(decode_cursor(cursor))
         except (TypeError, ValueError) as error:
             raise InvalidLookup(MSG_CURSOR) from error
+    if scope is ReadScope.NOTHING:
+        return LookupPage(items=[], next_cursor=None)
     with consistency.primary_reads():  # strongly consistent (contract section 9)
         shape = _LookupShape(
             linkable=linkable.name,
             alias=router.db_for_read(linkable.model),
-            reach=reach,
+            scope=scope,
             values=len(concrete),
             with_null=any(value is None for value in values or ()),
             after=cursor is not None,

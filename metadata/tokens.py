@@ -17,6 +17,7 @@ refresh is refused in any case).
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,8 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from metadata import consistency
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
-from metadata.models import Login, PartnerClient, User
+from metadata.models import APIKey, Login, PartnerClient, User
+from metadata.models.clients import API_KEY_PREFIX_LENGTH, api_key_hash, api_key_prefix
 from metadata.principals import Principal
 
 HEADER_TYPES = ("bearer", "jwt")
@@ -52,15 +54,21 @@ def _lifetime_seconds(token_class: type[AccessToken] | type[RefreshToken]) -> in
 
 
 CLIENT_ID_CLAIM = "client_id"
+API_KEY_ID_CLAIM = "api_key_id"
 
 
-def access_token_for(user: User, *, client: PartnerClient | None = None) -> AccessToken:
+def access_token_for(
+    user: User, *, client: PartnerClient | None = None, api_key: APIKey | None = None
+) -> AccessToken:
     """An access token for `user`; for `client`'s own grant it also names the client, whose
-    reach, not the user's, the token then has."""
+    reach, not the user's, the token then has. A token earned with an API key (of that
+    client) names the key too, so revoking the key ends the token at once."""
     token = AccessToken.for_user(user)
     token["email"] = user.email
     if client is not None:
         token[CLIENT_ID_CLAIM] = str(client.pk)
+        if api_key is not None:
+            token[API_KEY_ID_CLAIM] = str(api_key.pk)
     return token
 
 
@@ -133,10 +141,14 @@ def principal_from_token(raw: str) -> Principal:
         user_id = uuid.UUID(str(token[api_settings.USER_ID_CLAIM]))
         client = token.get(CLIENT_ID_CLAIM)
         client_id = None if client is None else uuid.UUID(str(client))
+        key = token.get(API_KEY_ID_CLAIM)
+        api_key_id = None if key is None else uuid.UUID(str(key))
     except (KeyError, ValueError) as error:
         raise InvalidToken() from error
+    if api_key_id is not None and client_id is None:
+        raise InvalidToken()  # a key belongs to a client: never issued, so forged
     consistency.set_caller(user_id)
-    return Principal(user_id=user_id, client_id=client_id)
+    return Principal(user_id=user_id, client_id=client_id, api_key_id=api_key_id)
 
 
 def principal_from_header(header: str | None) -> Principal:
@@ -218,11 +230,60 @@ def entity_user_for(client: PartnerClient, entity_user_id: str) -> User:
         key = uuid.UUID(str(entity_user_id))
     except ValueError:
         key = None
-    user = (
-        User.objects.filter(pk=key, is_active=True, entities__isnull=False).distinct().first()
-        if key
-        else None
-    )
+    users = User.objects.filter(pk=key, is_active=True, entities__partner_clients=client)
+    user = users.distinct().first() if key else None
     if user is None:
-        raise InvalidCredentials("The entity_user_id is not a user of any entity.")
+        raise InvalidCredentials(
+            "The entity_user_id is not a user of an entity this client serves."
+        )
     return user
+
+
+# A refused API key answers exactly as a wrong password does (`user_for_password`).
+MSG_WRONG_PASSWORD = "The email address or password is not correct."
+MAX_API_KEY_LENGTH = 200
+_DUMMY_KEY_HASH = api_key_hash("no API key has this hash")
+
+
+def _well_formed_key(raw: str) -> bool:
+    """Printable ASCII of a key's length: only such a key's prefix is looked up (a NUL or a
+    lone surrogate cannot even be sent to PostgreSQL)."""
+    return (
+        API_KEY_PREFIX_LENGTH < len(raw) <= MAX_API_KEY_LENGTH
+        and raw.isascii()
+        and raw.isprintable()
+    )
+
+
+def api_key_for(raw: str) -> APIKey:
+    """The API key `raw` is (its client and the client's user loaded); records when it was
+    last used.
+
+    A wrong, malformed or revoked key, or one whose client's user is inactive, is refused
+    with the wrong password's error. Whether the prefix names a key or not, the work is the
+    same: one query by prefix (on its unique index) and one constant-time comparison of
+    hashes (against a dummy hash when no row was found).
+    """
+    row = None
+    if _well_formed_key(raw):
+        row = (
+            APIKey.objects.select_related("client__user").filter(prefix=api_key_prefix(raw)).first()
+        )
+    expected = row.key_hash if row is not None else _DUMMY_KEY_HASH
+    matches = hmac.compare_digest(expected, api_key_hash(raw))
+    if row is None or not matches or row.revoked_at is not None or not row.client.user.is_active:
+        raise InvalidCredentials(MSG_WRONG_PASSWORD)
+    APIKey.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row
+
+
+def access_payload(access: AccessToken) -> dict[str, Any]:
+    """`obtainKrakenToken`'s `payload`: the access token's claims, named as Kraken names
+    them."""
+    return {
+        "sub": str(access[api_settings.USER_ID_CLAIM]),
+        "email": access["email"],
+        "exp": access["exp"],
+        "origIat": access["iat"],
+        "tokenType": "access",
+    }

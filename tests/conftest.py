@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from metadata.models import User
+from metadata.models import PartnerClient, User
 from metadata.tokens import access_token_for
 from tests.live import gunicorn_server, live_demo
 
@@ -25,15 +25,20 @@ PAYABLE_TWO = "3a9c5e1e-0000-4000-8000-000000000022"
 ENTITY_USER_ID = "3a9c5e1e-0000-4000-8000-0000000000e1"
 PARTNER_CLIENT_ID = "3a9c5e1e-0000-4000-8000-0000000000c1"
 PARTNER_CLIENT_SECRET = "demo-client-secret"
+PARTNER_CLIENT_TWO_ID = "3a9c5e1e-0000-4000-8000-0000000000c2"
+PARTNER_CLIENT_TWO_SECRET = "demo-client-secret-2"
+DEMO_API_KEY = "demo-api-key-c1"
 DEMO_PASSWORD = "demo-password"
 
 SOME_TEST = "some.test@email.com"
 COOL_USER = "some_cool_account_user_email@example.com"
 ENTITY_USER = "entity.user@example.com"
 PARTNER = "partner@example.com"
+PARTNER_TWO = "partner.two@example.com"
 SUPPORT = "support@example.com"
 SUPPORT_LEAD = "support.lead@example.com"
-DEMO_USERS = (SOME_TEST, COOL_USER, ENTITY_USER, PARTNER, SUPPORT, SUPPORT_LEAD)
+DEMO_USERS = (SOME_TEST, COOL_USER, ENTITY_USER, PARTNER, PARTNER_TWO, SUPPORT, SUPPORT_LEAD)
+DEMO_CLIENTS = (PARTNER_CLIENT_ID, PARTNER_CLIENT_TWO_ID)
 
 
 @pytest.fixture
@@ -44,9 +49,13 @@ def demo(db: None) -> None:
 
 @pytest.fixture
 def token_for(demo: None) -> Callable[[str], str]:
-    """An access token for a demo user, by email."""
+    """An access token for a demo user, by email, or a partner client's own token (what
+    its `client_credentials` grant issues), by client id."""
 
-    def make(email: str) -> str:
-        return str(access_token_for(User.objects.get(email=email)))
+    def make(email_or_client_id: str) -> str:
+        if email_or_client_id in DEMO_CLIENTS:
+            client = PartnerClient.objects.select_related("user").get(pk=email_or_client_id)
+            return str(access_token_for(client.user, client=client))
+        return str(access_token_for(User.objects.get(email=email_or_client_id)))
 
     return make

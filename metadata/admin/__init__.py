@@ -5,6 +5,6 @@ metadata, `metadata.rules` what a document may hold, and `metadata.services` mak
 change (with an audit entry from the admin door).
 """
 
-from metadata.admin import objects, store, webhooks
+from metadata.admin import api_keys, objects, store, webhooks
 
-__all__ = ["objects", "store", "webhooks"]
+__all__ = ["api_keys", "objects", "store", "webhooks"]

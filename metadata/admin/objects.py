@@ -348,7 +348,7 @@ class PartnerClientForm(forms.ModelForm):
 
     class Meta:
         model = PartnerClient
-        fields = ("client_id", "name", "user")
+        fields = ("client_id", "name", "user", "entities")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -372,7 +372,8 @@ class PartnerClientAdmin(RefusesSecretLookups, admin.ModelAdmin):
     search_fields = ("name", "=client_id", "user__email")
     raw_id_fields = ("user",)
     readonly_fields = ()
-    fields = ("client_id", "name", "user", "new_secret")
+    fields = ("client_id", "name", "user", "entities", "new_secret")
+    filter_horizontal = ("entities",)  # the client's reach (contract section 11)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

@@ -21,7 +21,7 @@ from metadata.graphql.types import (
 )
 from metadata.permissions import Action
 
-MSG_TOKEN_INPUT = "Send either email and password, or refreshToken."
+MSG_TOKEN_INPUT = "Send one of: email and password, refreshToken, or APIKey."
 
 
 def _set(info: graphene.ResolveInfo, data: MetadataInput, *, create_only: bool) -> services.Entry:
@@ -89,7 +89,7 @@ class ObtainKrakenToken(graphene.Mutation):
 
     class Arguments:
         input = ObtainJSONWebTokenInput(
-            required=True, description="Email and password, or a refresh token."
+            required=True, description="Email and password, a refresh token, or an API key."
         )
 
     token = graphene.String(
@@ -99,10 +99,12 @@ class ObtainKrakenToken(graphene.Mutation):
         required=True, description="The access token's claims: sub, email, exp, origIat."
     )
     refresh_token = graphene.String(
-        description="A token that obtains new tokens (input.refreshToken) for 7 days."
+        description="A token that obtains new tokens (input.refreshToken) for 7 days; null "
+        "when the token was obtained with an API key."
     )
     refresh_expires_in = graphene.Int(
-        description="When the refresh token expires, as a Unix timestamp (as Kraken's)."
+        description="When the refresh token expires, as a Unix timestamp (as Kraken's); null "
+        "when there is none."
     )
 
     @staticmethod
@@ -111,8 +113,11 @@ class ObtainKrakenToken(graphene.Mutation):
     ) -> ObtainKrakenToken:
         throttle_anonymous(info)
         by_password = input.email is not None or input.password is not None
-        if by_password == (input.refresh_token is not None):
+        by_api_key = input.api_key is not None
+        if by_password + (input.refresh_token is not None) + by_api_key != 1:
             raise InvalidCredentials(MSG_TOKEN_INPUT)
+        if by_api_key:
+            return ObtainKrakenToken.for_api_key(input.api_key)
         if by_password:
             user = tokens.user_for_password(input.email or "", input.password or "")
             issued = tokens.issue_tokens(user)
@@ -123,6 +128,21 @@ class ObtainKrakenToken(graphene.Mutation):
             payload=issued.payload,
             refresh_token=issued.refresh,
             refresh_expires_in=int(issued.payload["origIat"]) + issued.refresh_expires_in,
+        )
+
+    @staticmethod
+    def for_api_key(raw_key: str) -> ObtainKrakenToken:
+        """A token with the key's partner client's reach, and no refresh token: the key is
+        itself the long-lived credential (revoking it ends it and the tokens it earned), so
+        a refresh token would only be a second one to steal."""
+        api_key = tokens.api_key_for(raw_key)
+        client = api_key.client
+        access = tokens.access_token_for(client.user, client=client, api_key=api_key)
+        return ObtainKrakenToken(
+            token=str(access),
+            payload=tokens.access_payload(access),
+            refresh_token=None,
+            refresh_expires_in=None,
         )
 
 
@@ -140,5 +160,6 @@ class Mutation(graphene.ObjectType):
     )
     obtain_kraken_token = ObtainKrakenToken.Field(
         description="Obtains an access token (and a refresh token) from an email address and "
-        "password, or from a refresh token."
+        "password, or from a refresh token; or an access token alone from a partner client's "
+        "API key."
     )

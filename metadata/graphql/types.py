@@ -140,12 +140,18 @@ class DeleteMetadataInput(graphene.InputObjectType):
 
 
 class ObtainJSONWebTokenInput(graphene.InputObjectType):
-    """Either an email address and password, or a refresh token."""
+    """An email address and password, a refresh token, or a partner client's API key."""
 
     email = graphene.InputField(graphene.String, description="The user's email address.")
     password = graphene.InputField(graphene.String, description="The user's password.")
     refresh_token = graphene.InputField(
         graphene.String, description="A refresh token from an earlier obtainKrakenToken."
+    )
+    api_key = graphene.InputField(
+        graphene.String,
+        name="APIKey",
+        description="A partner client's API key: the token has the client's reach "
+        "(the entities it serves), and no refresh token is issued.",
     )
 
 

@@ -1,8 +1,9 @@
 """`POST /v1/auth/token`: Monite's token endpoint, over the core's credential checks.
 
-The three grants map to `metadata.tokens`: `client_credentials` acts as the partner
-client's own user, `entity_user` as one entity user (the client's credentials checked
-first), `password` as a person. Every refusal of credentials is the core's
+The three grants map to `metadata.tokens`: `client_credentials` acts for the partner
+client's user with the client's reach (the entities it serves), `entity_user` as one user of
+an entity the client serves (the client's credentials checked first), `password` as a
+person. Every refusal of credentials is the core's
 `InvalidCredentials` (401); a malformed request is a 422 from the grant's serializer.
 """
 

@@ -295,8 +295,10 @@ class TokenSchema(AutoSchema):
 
     def get_description(self) -> str:
         return (
-            "client_credentials: a token for the partner's integration; entity_user: a token "
-            "acting as that entity user (the client's credentials plus entity_user_id); "
+            "client_credentials: a token for the partner's integration, reaching the entities "
+            "the client serves and their counterparts and payables, nothing else; entity_user: "
+            "a token acting as one user of an entity the client serves (the client's "
+            "credentials plus entity_user_id); "
             "password (or no grant_type with email and password): a token for a person. "
             "The token lives 60 minutes."
         )
@@ -314,7 +316,10 @@ class TokenSchema(AutoSchema):
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         issued = OpenApiResponse(TokenResponseSerializer, description="The access token.")
         codes = (400, 401, 405, 413, 415, 422, 429)
-        unauthorized = error("The credentials are not valid (an unknown entity_user_id too).")
+        unauthorized = error(
+            "The credentials are not valid (also an entity_user_id that is not an active user "
+            "of an entity the client serves)."
+        )
         return {
             200: issued,
             **errors(*codes),

@@ -154,7 +154,9 @@ class EntityUserGrantSerializer(ClientCredentialsGrantSerializer):
     """A token with which the partner's integration acts as one entity user."""
 
     grant_type = serializers.ChoiceField(choices=[GRANT_ENTITY_USER])
-    entity_user_id = _text(64, "The id (a UUID) of the entity user to act as.")
+    entity_user_id = _text(
+        64, "The id (a UUID) of the user to act as: a user of an entity the client serves."
+    )
 
 
 class PasswordGrantSerializer(serializers.Serializer):

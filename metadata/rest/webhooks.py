@@ -1,7 +1,7 @@
 """`/v1/webhook_subscriptions`: partners manage their change-event endpoints (Monite-shaped).
 
-Thin over `metadata.webhooks.subscriptions`; every call needs CAN_MUTATE_METADATA (asked of
-the one permission object). A subscription belongs to its creator, the caller's person and
+Thin over `metadata.webhooks.subscriptions`; every call needs a partner client's token or
+CAN_MUTATE_METADATA (asked of the one permission object, `check_subscriber`). A subscription belongs to its creator, the caller's person and
 partner client (contract section 11): every route below reaches only the caller's own, and
 another owner's id answers exactly as a missing one. A subscription's secret is in the
 answers to its creation and to `rotate_secret` only.
@@ -140,7 +140,7 @@ class WebhookView(GatewayAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        metadata_permission.check_change_any(request.user)
+        metadata_permission.check_subscriber(request.user)
 
     def subscription(self, subscription_id: str) -> WebhookSubscription:
         """One of the caller's own subscriptions (404 for any other id)."""

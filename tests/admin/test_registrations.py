@@ -10,6 +10,7 @@ from metadata.admin.objects import LinkedObjectAdmin, MetadataInline
 from metadata.linkables import all_linkables
 from metadata.models import (
     Account,
+    APIKey,
     Counterpart,
     Entity,
     Metadata,
@@ -39,6 +40,7 @@ REGISTERED = (
     Counterpart,
     Payable,
     PartnerClient,
+    APIKey,
     Metadata,
     MetadataChange,
 )

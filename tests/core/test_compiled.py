@@ -54,11 +54,16 @@ def test_named_parameters_refuse_sql_that_does_not_match_its_parameters() -> Non
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="named on PostgreSQL only")
 def test_on_postgresql_the_callers_id_is_sent_once(demo: None) -> None:
     from metadata.linkables import by_name
-    from metadata.selectors import _compiled_target_query
+    from metadata.selectors import _compiled_target_query, _TargetShape
 
-    compiled = _compiled_target_query(by_name("COUNTERPART"), True, True)
+    shape = _TargetShape(with_flags=True, with_document=True, for_client=False, with_key=False)
+    compiled = _compiled_target_query(by_name("COUNTERPART"), shape)
     assert compiled.sql.count("%(user_id)s") > 1
     assert set(compiled.params) & {"user_id", "key", "content_type_id"} == set()
+    shape = _TargetShape(with_flags=True, with_document=True, for_client=True, with_key=True)
+    compiled = _compiled_target_query(by_name("COUNTERPART"), shape)
+    assert compiled.sql.count("%(client_id)s") > 1  # the served entity and the flags
+    assert set(compiled.params) & {"user_id", "client_id", "key", "content_type_id"} == set()
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the dashed form is SQLite's")

@@ -75,6 +75,7 @@ def test_fields_and_arguments_are_the_contracts():
         "email",
         "password",
         "refreshToken",
+        "APIKey",
     }
 
 

@@ -1,4 +1,5 @@
-"""Contract section 3 through the GraphQL door: every demo user x every demo object.
+"""Contract sections 3 and 11 through the GraphQL door: every demo user and partner client x
+every demo object.
 
 Generated from the registry (tests.access), like the REST matrix, so a new linkable type is
 covered as soon as it has demo objects. Writes send an empty key: an allowed write then
@@ -66,5 +67,5 @@ def test_the_access_matrix_through_graphql(token_for: Callable[[str], str]) -> N
         )
         assert (read, write) == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
-    assert checked == 6 * 16
+    assert checked == 9 * 17  # 7 users and 2 clients x 17 objects (7 of them users)
     assert Metadata.objects.count() == 0

@@ -25,7 +25,15 @@ from metadata.models import (
 )
 from metadata.tokens import access_token_for
 from metadata.webhooks import delivery, subscriptions
-from tests.conftest import COUNTERPART_ONE, PARTNER, PARTNER_CLIENT_ID, SOME_TEST, SUPPORT_LEAD
+from tests.conftest import (
+    COUNTERPART_ONE,
+    COUNTERPART_TWO,
+    PARTNER,
+    PARTNER_CLIENT_ID,
+    PARTNER_CLIENT_TWO_ID,
+    SOME_TEST,
+    SUPPORT_LEAD,
+)
 from tests.webhooks.receiver import Receiver, fast_policy, receiver
 
 __all__ = ["receiver"]
@@ -181,3 +189,33 @@ def test_a_subscription_without_an_owner_receives_nothing(
     assert response.status_code == 200
     delivery.run_once(policy=ONE_TRY)
     assert receiver.received == []
+
+
+def test_a_partner_client_subscribes_and_hears_only_of_the_entities_it_serves(
+    token_for: Callable[[str], str], receiver: Receiver
+) -> None:
+    """Tenancy and ownership together: client c2 serves Entity Two only; a change to Entity
+    One's counterpart, which c2 may not read, never reaches c2's receiver."""
+    c2 = token_for(PARTNER_CLIENT_TWO_ID)
+    body = {"url": receiver.url, "object_type": "counterpart_partner_metadata"}
+    created = call("post", BASE, c2, body)
+    assert created.status_code == 201, created.content
+    partner = token_for(PARTNER)
+    for counterpart in (COUNTERPART_ONE, COUNTERPART_TWO):
+        response = call(
+            "put",
+            f"/v1/counterparts/{counterpart}/partner_metadata",
+            partner,
+            {"metadata": {"k": 1}},
+        )
+        assert response.status_code == 200
+    delivery.run_once(policy=ONE_TRY)
+    [received] = receiver.wait_for(1)
+    assert received.payload["object"] == {"type": "COUNTERPART", "id": COUNTERPART_TWO}
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_an_entity_user_may_not_keep_subscriptions(token_for: Callable[[str], str]) -> None:
+    response = call("get", BASE, token_for(SOME_TEST))
+    assert response.status_code == 403
+    assert "partner clients" in response.json()["error"]["message"]
