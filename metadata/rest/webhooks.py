@@ -1,10 +1,11 @@
 """`/v1/webhook_subscriptions`: partners manage their change-event endpoints (Monite-shaped).
 
 Thin over `metadata.webhooks.subscriptions`; every call needs a partner client's token or
-CAN_MUTATE_METADATA (asked of the one permission object, `check_subscriber`). A subscription belongs to its creator, the caller's person and
-partner client (contract section 11): every route below reaches only the caller's own, and
-another owner's id answers exactly as a missing one. A subscription's secret is in the
-answers to its creation and to `rotate_secret` only.
+CAN_MUTATE_METADATA (asked of the one permission object, `check_subscriber`). A subscription
+belongs to its creator, the caller's person and partner client (contract section 11): every
+route below reaches only the caller's own, and another owner's id answers exactly as a
+missing one. A subscription's secret is in the answers to its creation and to
+`rotate_secret` only.
 """
 
 from __future__ import annotations
