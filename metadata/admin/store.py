@@ -7,12 +7,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.db import connections, models, router
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext
 
 from metadata import services
 from metadata.admin import search
@@ -21,8 +26,10 @@ from metadata.admin.common import (
     ChangedByMetadataMutators,
     LinkedTypeFilter,
     ReadOnlyForViewers,
+    ReversedOnce,
     RulesValidateValues,
     StrictJSONFormField,
+    change_viewname,
     document_error,
     history_link,
     history_url,
@@ -60,6 +67,12 @@ class IdentifiedChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         resolve_identifiers(self.result_list)
+        self._urls = ReversedOnce()
+
+    def url_for_result(self, result: Any) -> str:
+        """Django's link to a row's page, with the view reversed once per page."""
+        url = self._urls.url(change_viewname(self.model), quote(result.pk))
+        return url if url is not None else super().url_for_result(result)
 
 
 def search_terms(search_term: str) -> list[str]:
@@ -118,6 +131,18 @@ class IdentifiedRowsAdmin(admin.ModelAdmin):
         for term in search_terms(search_term):
             queryset = queryset.filter(self.term_condition(term))
         return queryset, False
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Any) -> str:
+        """Django's checkbox, written directly: a widget template per row took a third of the
+        time of a 100-row page."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     @admin.display(description="linked type", ordering="content_type")
     def linked_type(self, row: Any) -> str:
