@@ -77,7 +77,7 @@ class EstimatingPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         if self.narrowed:
-            cap = count_up_to()
+            cap = max(count_up_to(), self.per_page)  # a short count must still fill a page
             found = queryset.order_by()[: cap + 1].count()
             if found > cap:
                 self.count_label = f"more than {number_format(cap, force_grouping=True)}"
