@@ -153,8 +153,8 @@ URL_PLACEHOLDER = "METADATAOBJECTID"
 
 
 class ReversedOnce:
-    """Admin URLs for many rows, each view reversed once: `reverse` per row and per link was a
-    sixth of the time of a 100-row page. Arguments are quoted as `reverse` quotes them."""
+    """Admin URLs for many rows, each view reversed once (`reverse` per row and per link was a
+    large share of a 100-row page). Arguments are quoted as `reverse` quotes them."""
 
     def __init__(self) -> None:
         self._templates: dict[str, str | None] = {}
