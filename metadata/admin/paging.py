@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.admin.views.main import IGNORED_PARAMS, SEARCH_VAR
+from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR, SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db import connections
 from django.http import HttpRequest
@@ -28,6 +28,7 @@ from django.utils.functional import cached_property
 
 ESTIMATE_ABOVE = 10_000
 COUNT_UP_TO = 1_000
+NOT_NARROWING = {*IGNORED_PARAMS, PAGE_VAR, ERROR_FLAG}  # paging, ordering, pop-ups, ...
 
 
 def estimate_above() -> int:
@@ -42,7 +43,7 @@ def narrowed(request: HttpRequest) -> bool:
     """Whether the changelist's URL searches or filters (anything but paging and ordering)."""
     if request.GET.get(SEARCH_VAR, "").strip():
         return True
-    return any(name not in IGNORED_PARAMS for name in request.GET)
+    return any(name not in NOT_NARROWING for name in request.GET)
 
 
 def estimated_rows(table: str, using: str) -> int | None:
