@@ -94,6 +94,7 @@ def configure(database_url: str) -> None:
             "DATABASE_URL": database_url,
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "false",
             "REQUEST_LOG": "false",
