@@ -184,6 +184,9 @@ def planned_for_their_values(using: str) -> Iterator[None]:
         return
     connection.ensure_connection()
     raw = connection.connection
+    if not hasattr(raw, "prepare_threshold"):  # psycopg 2 prepares nothing
+        yield
+        return
     previous = raw.prepare_threshold
     raw.prepare_threshold = None
     try:

@@ -305,3 +305,18 @@ def test_every_route_is_served_by_an_index(lead: Client, realistic: None) -> Non
         if unbounded:
             failures.append((route, f"reads the whole table: {unbounded}"))
     assert not failures, failures
+
+
+@postgresql_only
+def test_searches_are_never_prepared_so_each_is_planned_for_its_term(
+    lead: Client, lead_user: User
+) -> None:
+    """A prepared search may get a plan made for any pattern, which scans the table; the
+    list's queries run unprepared however often they are repeated on a connection."""
+    fill(100, writer=lead_user)
+    for _ in range(6):
+        assert lead.get(LIST, {"q": "value-1"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert not [s for s in prepared if METADATA_TABLE in s and "LIKE" in s.upper()], prepared
