@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench schema clean
+.PHONY: install run serve test lint bench bench-admin schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
+
+## make bench-admin: issue 22's admin pages and searches at 10^6 metadata rows, best of three,
+## through Django's test client (BENCH_ADMIN_DATABASE_URL, default a database of its own,
+## metadata_bench_admin, built once and reused while it holds the rows; BENCH_ADMIN_ARGS=--rebuild).
+bench-admin: install
+	$(BIN)/python -m bench.admin $(BENCH_ADMIN_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

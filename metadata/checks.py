@@ -40,6 +40,14 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
                         f"{where}: identifier {field_name} is not unique.", id="metadata.E004"
                     )
                 )
+        if linkable.identifier_kind == "string" and not linkable.identifier_pattern:
+            errors.append(
+                checks.Error(
+                    f"{where}: a text identifier needs an identifier_pattern (the admin's "
+                    "search recognises identifiers by it).",
+                    id="metadata.E006",
+                )
+            )
         for path in filter(None, (linkable.reach, linkable.entity_field)):
             try:
                 linkable.model.objects.filter(**{path: None})  # resolves the path or raises

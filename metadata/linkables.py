@@ -8,6 +8,7 @@ adding a linkable type is one entry here plus a migration for its model. A syste
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -61,9 +62,25 @@ class Linkable:
     entity_field: str | None
     webhook_object_type: str
     description: str
+    identifier_pattern: str | None = None
 
     def identifier_of(self, obj: models.Model) -> str:
         return str(getattr(obj, self.identifier_field))
+
+    def looks_like_identifier(self, text: str) -> bool:
+        """Whether `text` has the form of this type's identifier.
+
+        The admin's search routes a typed term by it: an identifier is looked up exactly, by
+        index, instead of searched for everywhere. A text identifier has its form in
+        `identifier_pattern` (required of text identifiers by `metadata.checks`); a UUID or an
+        integer is whatever `parse_identifier` accepts.
+        """
+        try:
+            self.parse_identifier(text)
+        except ValueError:
+            return False
+        pattern = self.identifier_pattern
+        return pattern is None or re.fullmatch(pattern, text) is not None
 
     @property
     def identifier_kind(self) -> str:
@@ -105,6 +122,7 @@ _ENTRIES = (
         entity_field=None,
         webhook_object_type="account_metadata",
         description="An account, by its number (for example A-154321).",
+        identifier_pattern=r"[A-Z]-[0-9]+",
     ),
     Linkable(
         name="ACCOUNT_USER",
@@ -116,6 +134,7 @@ _ENTRIES = (
         entity_field=None,
         webhook_object_type="account_user_metadata",
         description="A user, by email address; every user reaches themself.",
+        identifier_pattern=r"[^@\s]+@[^@\s]+",
     ),
     Linkable(
         name="PROPERTY",

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # operator classes in index expressions (the admin's search)
     "rest_framework",
     "drf_spectacular",
     "graphene_django",

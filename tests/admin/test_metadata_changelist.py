@@ -69,34 +69,80 @@ def test_each_row_names_its_type_and_identifier_with_pretty_json(
     assert PARTNER in html  # updated by
 
 
+ACCOUNT_PET = ("ACCOUNT", "A-154321", "pet")
+USER_NICKNAME = ("ACCOUNT_USER", SOME_TEST, "nickname")
+PROPERTY_METER = ("PROPERTY", "1", "meter")
+ENTITY_TIER = ("ENTITY", ENTITY_TWO, "tier")
+COUNTERPART_ID = ("COUNTERPART", COUNTERPART_ONE, "external_id")
+PAYABLE_ID = ("PAYABLE", PAYABLE_ONE, "external_id")
+
+
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
-        ("A-154321", {("ACCOUNT", "A-154321", "pet")}),
-        ("154321", {("ACCOUNT", "A-154321", "pet")}),
-        (SOME_TEST, {("ACCOUNT_USER", SOME_TEST, "nickname")}),
-        (COUNTERPART_ONE, {("COUNTERPART", COUNTERPART_ONE, "external_id")}),
-        (COUNTERPART_ONE.upper(), {("COUNTERPART", COUNTERPART_ONE, "external_id")}),
-        ("meter", {("PROPERTY", "1", "meter")}),
-        ("fang", {("ACCOUNT", "A-154321", "pet")}),
-        ("id_6c8f", {("COUNTERPART", COUNTERPART_ONE, "external_id")}),
-        ("Café", {("ACCOUNT_USER", SOME_TEST, "nickname")}),
-        ("gold", {("ENTITY", ENTITY_TWO, "tier")}),
-        (
-            "external_id",
-            {
-                ("COUNTERPART", COUNTERPART_ONE, "external_id"),
-                ("PAYABLE", PAYABLE_ONE, "external_id"),
-            },
-        ),
-        ("external_id id_payable", {("PAYABLE", PAYABLE_ONE, "external_id")}),
+        # Identifiers: the object's rows, found by (content type, object id).
+        ("A-154321", {ACCOUNT_PET}),
+        (SOME_TEST, {USER_NICKNAME}),
+        ("1", {PROPERTY_METER}),
+        (COUNTERPART_ONE, {COUNTERPART_ID}),
+        (COUNTERPART_ONE.upper(), {COUNTERPART_ID}),
+        (ENTITY_TWO, {ENTITY_TIER}),
+        ("154321", set()),  # an integer: property 154321, not part of an account number
+        ("A-99999", set()),
+        ("nobody@example.com", set()),
+        # A bare word: keys starting with it ...
+        ("meter", {PROPERTY_METER}),
+        ("MET", {PROPERTY_METER}),
+        ("external", {COUNTERPART_ID, PAYABLE_ID}),
+        ("nick", {USER_NICKNAME}),
+        # ... or, when no key starts with it, keys and values containing it.
+        ("name", {ACCOUNT_PET, USER_NICKNAME}),
+        ("fang", {ACCOUNT_PET}),
+        ("id_6c8f", {COUNTERPART_ID}),
+        ("Café", {USER_NICKNAME}),
+        ("gold", {ENTITY_TIER}),
+        ("100%", set()),  # LIKE wildcards are text
+        ("id_payable_%", set()),
         ("no-such-thing", set()),
+        # key:value: that key, its value containing the text.
+        ("tier:GOLD", {ENTITY_TIER}),
+        ("external_id:id_payable", {PAYABLE_ID}),
+        ('external_id:"id_6c8f1262fdbc"', {COUNTERPART_ID}),
+        ("pet:fang", {ACCOUNT_PET}),
+        ("pet:gold", set()),
+        ("tier:", {ENTITY_TIER}),
+        ("ex:id", set()),  # the key is exact
+        # A quoted term: values containing it.
+        ('"Café owner"', {USER_NICKNAME}),
+        ('"dog"', {ACCOUNT_PET}),
+        ('"42"', {PROPERTY_METER}),
+        ('"meter"', set()),  # a key, not a value
+        # Several terms narrow together.
+        ("external id_payable", {PAYABLE_ID}),
+        (f"{COUNTERPART_ONE} external", {COUNTERPART_ID}),
+        (f"{COUNTERPART_ONE} tier", set()),
     ],
 )
-def test_search_by_key_identifier_and_value(
+def test_search_is_routed_by_what_was_typed(
     lead: Client, stored: None, term: str, expected: set
 ) -> None:
     assert set(rows(lead.get(LIST, {"q": term}))) == expected
+
+
+def test_a_word_that_starts_a_key_does_not_search_values(
+    lead: Client, stored: None, put: Callable[..., None]
+) -> None:
+    """Keys by prefix first: "meter" is the meter key, not a note that mentions a meter."""
+    put("ACCOUNT", "A-12345", "note", "meter reading due")
+    assert rows(lead.get(LIST, {"q": "meter"})) == [PROPERTY_METER]
+    assert rows(lead.get(LIST, {"q": '"meter"'})) == [("ACCOUNT", "A-12345", "note")]
+    assert rows(lead.get(LIST, {"q": "reading"})) == [("ACCOUNT", "A-12345", "note")]
+
+
+def test_the_search_box_explains_its_syntax(lead: Client, stored: None) -> None:
+    html = lead.get(LIST).content.decode()
+    for example in ("A-154321", "key:value", "&quot;quoted text&quot;", "starting with"):
+        assert example in html
 
 
 def test_filter_by_linked_type(lead: Client, stored: None) -> None:

@@ -42,3 +42,32 @@ def test_the_system_check_catches_a_broken_entry(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(linkables, "REGISTRY", broken)
     ids = sorted(error.id for error in checks.check_linkable_registry())
     assert ids == ["metadata.E002", "metadata.E003", "metadata.E005"]
+
+
+def test_a_text_identifier_needs_its_form_for_the_admin_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = linkables.by_name("ACCOUNT")
+    formless = {**linkables.REGISTRY, "ACCOUNT": replace(account, identifier_pattern=None)}
+    monkeypatch.setattr(linkables, "REGISTRY", formless)
+    assert [error.id for error in checks.check_linkable_registry()] == ["metadata.E006"]
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        ("A-154321", {"ACCOUNT"}),
+        ("a-154321", set()),
+        ("A-", set()),
+        ("some.test@email.com", {"ACCOUNT_USER"}),
+        ("not an@email", set()),
+        ("42", {"PROPERTY"}),
+        ("0", set()),
+        ("3a9c5e1e-0000-4000-8000-000000000011", {"ENTITY", "COUNTERPART", "PAYABLE"}),
+        ("3a9c5e1e00004000800000000000001", set()),
+        ("meter", set()),
+        ("key:value", set()),
+    ],
+)
+def test_each_type_recognises_the_form_of_its_identifiers(text: str, types: set[str]) -> None:
+    assert {lk.name for lk in linkables.all_linkables() if lk.looks_like_identifier(text)} == types
