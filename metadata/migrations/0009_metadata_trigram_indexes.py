@@ -49,7 +49,7 @@ def analyze(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("metadata", "0003_webhooks")]
+    dependencies = [("metadata", "0004_partner_client_tenancy")]
 
     operations = [
         TrigramExtension(),
