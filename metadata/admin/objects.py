@@ -347,7 +347,7 @@ class PartnerClientForm(forms.ModelForm):
 
     class Meta:
         model = PartnerClient
-        fields = ("client_id", "name", "user")
+        fields = ("client_id", "name", "kind", "user")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -364,12 +364,13 @@ class PartnerClientForm(forms.ModelForm):
 @admin.register(PartnerClient)
 class PartnerClientAdmin(admin.ModelAdmin):
     form = PartnerClientForm
-    list_display = ("name", "client_id", "user")
+    list_display = ("name", "client_id", "kind", "user")
     list_select_related = ("user",)
+    list_filter = ("kind",)
     search_fields = ("name", "=client_id", "user__email")
     raw_id_fields = ("user",)
     readonly_fields = ("secret_hash",)
-    fields = ("client_id", "name", "user", "new_secret", "secret_hash")
+    fields = ("client_id", "name", "kind", "user", "new_secret", "secret_hash")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

@@ -1,7 +1,7 @@
 """The gateway's models: the linkable domain objects and the metadata that hangs on them."""
 
 from metadata.models.accounts import Account, Property
-from metadata.models.clients import PartnerClient
+from metadata.models.clients import ClientKind, PartnerClient
 from metadata.models.entities import Counterpart, Entity, Payable
 from metadata.models.metadata import Door, Metadata, MetadataChange
 from metadata.models.users import User
@@ -15,6 +15,7 @@ from metadata.models.webhooks import (
 
 __all__ = [
     "Account",
+    "ClientKind",
     "Counterpart",
     "DeliveryStatus",
     "Door",

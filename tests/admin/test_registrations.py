@@ -130,6 +130,7 @@ def test_partner_client_secret_hash_is_read_only(superuser: Client) -> None:
         f"/admin/metadata/partnerclient/{client.pk}/change/",
         {
             "name": "Renamed",
+            "kind": "partner",
             "user": str(client.user_id),
             "secret_hash": "forged",
             "new_secret": "",
@@ -150,6 +151,7 @@ def test_partner_client_secret_can_be_replaced_and_only_its_hash_is_stored(
         f"/admin/metadata/partnerclient/{client.pk}/change/",
         {
             "name": client.name,
+            "kind": "partner",
             "user": str(client.user_id),
             "new_secret": "rotated-secret-1",
             "_save": "Save",

@@ -66,5 +66,5 @@ def test_the_access_matrix_through_graphql(token_for: Callable[[str], str]) -> N
         )
         assert (read, write) == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
-    assert checked == 6 * 16
+    assert checked == 6 * 17  # 10 objects and 7 users (the provisioning client's included)
     assert Metadata.objects.count() == 0
