@@ -113,3 +113,17 @@ class Throttled(GatewayError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(self.default_message.format(seconds=retry_after))
+
+
+class BodyTooLarge(GatewayError):
+    """A request body over its route's limit (refused before it is parsed)."""
+
+    code = "payload_too_large"
+    default_message = "The request body is over the limit."
+
+
+class TooManyLines(GatewayError):
+    """A provisioning request with more lines than one request may carry, or none."""
+
+    code = "invalid_lines"
+    default_message = "The request carries too many lines."

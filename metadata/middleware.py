@@ -34,8 +34,14 @@ class RequestIdMiddleware:
         return response
 
 
+# Routes whose bodies may be larger than `MAX_BODY_BYTES`, with their own limit (their parser
+# holds it for bodies without a declared length).
+BODY_LIMITS: dict[str, int] = {"/v1/provisioning/objects": 4 * 1024 * 1024}
+
+
 class BodySizeLimitMiddleware:
-    """Refuse bodies over 64 KiB with 413 from their declared length, before anything reads them.
+    """Refuse bodies over 64 KiB (or their route's `BODY_LIMITS`) with 413 from their declared
+    length, before anything reads them.
 
     Bodies without a declared length are capped by DATA_UPLOAD_MAX_MEMORY_SIZE when read.
     """
@@ -48,14 +54,15 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > MAX_BODY_BYTES:
-            return body_too_large(length)
+        limit = BODY_LIMITS.get(request.path_info, MAX_BODY_BYTES)
+        if length > limit:
+            return body_too_large(length, limit)
         return self.get_response(request)
 
 
-def body_too_large(size: int | None = None) -> HttpResponse:
-    message = MSG_BODY_TOO_LARGE.format(size=size if size else "over", limit=MAX_BODY_BYTES)
+def body_too_large(size: int | None = None, limit: int = MAX_BODY_BYTES) -> HttpResponse:
+    message = MSG_BODY_TOO_LARGE.format(size=size if size else "over", limit=limit)
     if size is None:
-        message = f"The request body is over the limit of {MAX_BODY_BYTES} bytes."
+        message = f"The request body is over the limit of {limit} bytes."
     body = {"error": {"type": "payload_too_large", "message": message}}
     return HttpResponse(json.dumps(body), status=413, content_type="application/json")
