@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench schema clean
+.PHONY: install run serve test lint bench bench-import schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
+
+## make bench-import: 10^5 counterparts through import_objects on PostgreSQL (a database of its own,
+## BENCH_IMPORT_DATABASE_URL, default import_bench, dropped afterwards); target under 60 s.
+bench-import: install
+	$(BIN)/python -m bench.provisioning
 
 lint: install
 	$(BIN)/ruff check .
