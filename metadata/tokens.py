@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from metadata import federation
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
 from metadata.models import PartnerClient, User
 from metadata.principals import Principal
@@ -82,6 +83,11 @@ def raw_token_from_header(header: str | None) -> str:
 
 
 def principal_from_token(raw: str) -> Principal:
+    """The caller a token names: a gateway token (HS256), or, when federation is configured,
+    a token of the platform's identity provider (`metadata.federation`)."""
+    issuer = federation.is_federated(raw)
+    if issuer is not None:
+        return federation.principal_from_federated_token(raw, issuer)
     try:
         token = AccessToken(raw)
     except ExpiredTokenError as error:
