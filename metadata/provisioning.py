@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.core.management.color import no_style
+from django.db import DatabaseError, connections, models, router, transaction
 
 from metadata import services
 from metadata.errors import NotJSON, PermissionDenied, RuleViolation
@@ -254,6 +255,19 @@ def _creation_order() -> list[Linkable]:
     return sorted(all_linkables(), key=lambda linkable: linkable.provisioning.parent is not None)
 
 
+def _follow_sequence(model: type[models.Model]) -> None:
+    """Objects created with the platform's integer keys leave PostgreSQL's sequence behind;
+    move it past them, so a row added later in the admin does not collide with one."""
+    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField):
+        return
+    connection = connections[router.db_for_write(model)]
+    statements = connection.ops.sequence_reset_sql(no_style(), [model])
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+
 class _Batch:
     """The objects a batch of lines touches, fetched once, and the writes it has pending."""
 
@@ -330,6 +344,8 @@ class _Batch:
             created = self.creates.pop(linkable.name, [])
             if created:
                 linkable.model.objects.bulk_create(created)
+                if linkable.identifier_field == "pk":
+                    _follow_sequence(linkable.model)
         for name, pending in list(self.updates.items()):
             linkable = REGISTRY[name]
             changed = [obj for obj, _ in pending.values()]

@@ -42,3 +42,21 @@ def test_the_system_check_catches_a_broken_entry(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(linkables, "REGISTRY", broken)
     ids = sorted(error.id for error in checks.check_linkable_registry())
     assert ids == ["metadata.E002", "metadata.E003", "metadata.E005"]
+
+
+def test_the_system_check_catches_a_broken_provisioning_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counterpart = linkables.by_name("COUNTERPART")
+    spec = linkables.Provisioning(
+        attributes=(linkables.Attribute("name", "no_such_field", str),),
+        parent=linkables.Parent("entity", "entity", "ACCOUNT"),  # the FK is to Entity
+        members="entity",  # not many-to-many
+    )
+    broken = {
+        **linkables.REGISTRY,
+        "COUNTERPART": replace(counterpart, provisioning=spec),
+    }
+    monkeypatch.setattr(linkables, "REGISTRY", broken)
+    ids = sorted(error.id for error in checks.check_linkable_registry())
+    assert ids == ["metadata.E006", "metadata.E007", "metadata.E008"]

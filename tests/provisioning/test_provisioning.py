@@ -477,3 +477,55 @@ def test_the_command_refuses_a_missing_file(demo: None) -> None:
 
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_objects", "/nonexistent/objects.ndjson")
+
+
+# The database refusing a batch, and keys the platform chose ----------------------------------
+
+
+def test_a_line_the_database_refuses_fails_alone_and_the_batch_is_applied_line_by_line(
+    provision: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose bulk write fails is applied again with a savepoint per line."""
+    from django.db import IntegrityError
+    from django.db.models import QuerySet
+
+    original = QuerySet.bulk_create
+
+    def refusing(self: QuerySet, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        objs = list(objs)
+        if any(getattr(obj, "name", "") == "refused by the database" for obj in objs):
+            raise IntegrityError("simulated: a concurrent import took this key")
+        return original(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", refusing)
+    poison = {"type": "COUNTERPART", "id": COUNTERPART, "entity": ENTITY}
+    result = ok(
+        provision(
+            {"type": "ENTITY", "id": ENTITY, "name": "Platform Entity"},
+            {**poison, "name": "refused by the database"},
+            {**WORLD[5], "id": str(uuid.UUID(int=7))},
+            WORLD[6],
+        )
+    )
+    assert result["created"] == 3, json.dumps(result)
+    assert result["failed"] == [
+        {
+            "line": 2,
+            "reason": "the database refused the change (a conflicting change?); "
+            "send the line again",
+        }
+    ]
+    assert "simulated" not in json.dumps(result)
+    assert not Counterpart.objects.filter(pk=COUNTERPART).exists()
+    assert Counterpart.objects.filter(pk=uuid.UUID(int=7)).exists()
+    assert Payable.objects.filter(pk=PAYABLE).exists()
+
+
+def test_integer_keys_from_the_platform_do_not_collide_with_rows_added_later(
+    provision: Callable[..., Any],
+) -> None:
+    next_free = Property.objects.order_by("-pk").first().pk + 1
+    line = {"type": "PROPERTY", "id": str(next_free), "account": "A-154321", "address": "x"}
+    assert ok(provision(line)) == summary(created=1)
+    added = Property.objects.create(account=Account.objects.get(number="A-154321"), address="y")
+    assert added.pk > next_free
