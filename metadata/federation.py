@@ -6,7 +6,8 @@ The key is chosen by the token's `kid` from the issuer's JWKS (PyJWT's `PyJWKCli
 set is cached, and an unknown `kid` refetches it at most once per
 `OIDC_JWKS_MIN_REFETCH_SECONDS`, so tokens with made-up `kid`s cannot make the gateway
 hammer the identity provider). `iss`, `aud`, `exp` and `nbf` are checked; the caller is
-the active user whose email is the `email` claim (else `sub`), with exactly that user's reach.
+the active user whose email is the `email` claim (else `sub`), with exactly that user's reach
+(an `email` the provider marks `email_verified: false` names nobody).
 
 A JWKS endpoint that is down, slow (`OIDC_JWKS_TIMEOUT_SECONDS`) or answers garbage makes
 the token invalid (401), never a hang or a 500; after a failed fetch the endpoint is left
@@ -171,6 +172,9 @@ def principal_from_federated_token(raw: str, issuer: Issuer) -> Principal:
         raise ExpiredToken() from error
     except jwt.InvalidTokenError as error:
         raise InvalidToken() from error
+    if claims.get("email") and claims.get("email_verified") is False:
+        # The provider says the address is not the user's own: it names nobody here.
+        raise InvalidToken(MSG_NO_USER)
     name = claims.get("email") or claims.get("sub")
     if not isinstance(name, str) or not name:
         raise InvalidToken(MSG_NO_USER)

@@ -190,6 +190,14 @@ def test_a_token_naming_no_known_user_is_401(idp: JWKSServer, key: SigningKey, e
     refused(key.token(payload))
 
 
+def test_an_email_the_provider_has_not_verified_names_nobody(
+    idp: JWKSServer, key: SigningKey
+) -> None:
+    """A provider that lets people type any address must not make them support leads."""
+    refused(key.token(claims(ENTITY_USER, email_verified=False)))
+    assert rest(key.token(claims(ENTITY_USER, email_verified=True))).status_code == 200
+
+
 def test_a_token_of_an_inactive_user_is_401(idp: JWKSServer, key: SigningKey) -> None:
     User.objects.filter(email=ENTITY_USER).update(is_active=False)
     refused(key.token(claims(ENTITY_USER)))
