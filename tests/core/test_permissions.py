@@ -56,7 +56,7 @@ def test_every_demo_user_on_every_demo_object(token_for: Callable[[str], str]) -
         cases += 1
         if (read, write) != wanted:
             mismatches.append((email, linkable.name, identifier, expected, read, write))
-    assert cases == 6 * 16
+    assert cases == 6 * 17  # 10 objects and 7 users (the provisioning client's included)
     assert mismatches == []
 
 
