@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench bench-admin schema clean
+.PHONY: install run serve test lint bench bench-admin bench-import schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: $(BENCH_STAMP)
 ## metadata_bench_admin, built once and reused while it holds the rows; BENCH_ADMIN_ARGS=--rebuild).
 bench-admin: install
 	$(BIN)/python -m bench.admin $(BENCH_ADMIN_ARGS)
+## make bench-import: 10^5 counterparts through import_objects on PostgreSQL (a database of its own,
+## BENCH_IMPORT_DATABASE_URL, default import_bench, dropped afterwards); target under 60 s.
+bench-import: install
+	$(BIN)/python -m bench.provisioning
 
 lint: install
 	$(BIN)/ruff check .

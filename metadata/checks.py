@@ -55,6 +55,49 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
                 errors.append(
                     checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005")
                 )
+        errors += _provisioning_errors(where, linkable, REGISTRY)
+    return errors
+
+
+def _provisioning_errors(where: str, linkable: Any, registry: Any) -> list[checks.CheckMessage]:
+    """What the importer (`metadata.provisioning`) reads from an entry must exist."""
+    spec, meta = linkable.provisioning, linkable.model._meta
+    errors: list[checks.CheckMessage] = []
+
+    def field(name: str) -> Any:
+        try:
+            return meta.get_field(name)
+        except FieldDoesNotExist:
+            errors.append(
+                checks.Error(f"{where}: provisioning names no field {name}.", id="metadata.E007")
+            )
+            return None
+
+    for attribute in spec.attributes:
+        field(attribute.field)
+    if spec.parent is not None:
+        parent = registry.get(spec.parent.linkable)
+        foreign_key = field(spec.parent.field)
+        if parent is None or (
+            foreign_key is not None
+            and (not foreign_key.many_to_one or foreign_key.related_model is not parent.model)
+        ):
+            errors.append(
+                checks.Error(
+                    f"{where}: provisioning parent {spec.parent.field} is not a foreign key to "
+                    f"the model of {spec.parent.linkable}.",
+                    id="metadata.E008",
+                )
+            )
+    if spec.members is not None:
+        members = field(spec.members)
+        if members is not None and not members.many_to_many:
+            errors.append(
+                checks.Error(
+                    f"{where}: provisioning members {spec.members} is not a many-to-many field.",
+                    id="metadata.E009",
+                )
+            )
     return errors
 
 

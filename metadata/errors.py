@@ -105,7 +105,7 @@ class InvalidLookup(GatewayError):
 
 
 class BodyTooLarge(GatewayError):
-    """A request body over the door's limit, refused before it is read."""
+    """A request body over its route's limit, refused before it is parsed."""
 
     code = "payload_too_large"
 
@@ -127,3 +127,10 @@ class Throttled(GatewayError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(self.default_message.format(seconds=retry_after))
+
+
+class TooManyLines(GatewayError):
+    """A provisioning request with more lines than one request may carry, or none."""
+
+    code = "invalid_lines"
+    default_message = "The request carries too many lines."

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from django.core.validators import validate_email
 from django.db import models
 
 from metadata.models import Account, Counterpart, Entity, Payable, Property, User
@@ -45,6 +46,65 @@ def parse_uuid(identifier: str) -> uuid.UUID:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A value a provisioning line carries for the object: `key` on the line, `field` on the
+    model, of JSON type `kind` (str or bool); a new object needs it when `required`."""
+
+    key: str
+    field: str
+    kind: type
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The object a provisioning line names by `key` (its identifier) to hang this one on:
+    the `field` foreign key, to an object of the `linkable` type of that name."""
+
+    key: str
+    field: str
+    linkable: str
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """What the importer (`metadata.provisioning`) needs to make the objects of one type
+    from the platform's system of record (contract section 13).
+
+    `members` is the many-to-many field to users that a line's `users` list (emails)
+    replaces. `new` prepares an object about to be created (a user gets no usable password);
+    `refuse` says why an existing object is not the importer's to change or retire (people
+    an operator manages), or None. `save_each` saves changes one object at a time, so the
+    model's signals run (a user's deactivation), where other types are updated in bulk.
+    """
+
+    attributes: tuple[Attribute, ...] = ()
+    parent: Parent | None = None
+    members: str | None = None
+    identifier_check: Callable[[str], None] | None = None
+    new: Callable[[Any], None] | None = None
+    refuse: Callable[[Any], str | None] | None = None
+    save_each: bool = False
+
+
+def _check_email(identifier: str) -> None:
+    validate_email(identifier)
+
+
+def _no_password(user: Any) -> None:
+    user.set_unusable_password()
+
+
+def _operator_managed(user: Any) -> str | None:
+    if user.is_staff or user.is_superuser or user.partner_clients.exists():
+        return (
+            f"{user.email} is staff, a superuser or a client's user: an operator manages "
+            "them, not provisioning"
+        )
+    return None
+
+
+@dataclass(frozen=True)
 class Linkable:
     """One type of object that metadata can be linked to.
 
@@ -63,6 +123,7 @@ class Linkable:
     webhook_object_type: str
     description: str
     identifier_pattern: str | None = None
+    provisioning: Provisioning = Provisioning()
 
     def identifier_of(self, obj: models.Model) -> str:
         return str(getattr(obj, self.identifier_field))
@@ -123,6 +184,7 @@ _ENTRIES = (
         webhook_object_type="account_metadata",
         description="An account, by its number (for example A-154321).",
         identifier_pattern=r"[A-Z]-[0-9]+",
+        provisioning=Provisioning(members="users"),
     ),
     Linkable(
         name="ACCOUNT_USER",
@@ -135,6 +197,13 @@ _ENTRIES = (
         webhook_object_type="account_user_metadata",
         description="A user, by email address; every user reaches themself.",
         identifier_pattern=r"[^@\s]+@[^@\s]+",
+        provisioning=Provisioning(
+            attributes=(Attribute("is_active", "is_active", bool, required=False),),
+            identifier_check=_check_email,
+            new=_no_password,
+            refuse=_operator_managed,
+            save_each=True,
+        ),
     ),
     Linkable(
         name="PROPERTY",
@@ -146,6 +215,10 @@ _ENTRIES = (
         entity_field=None,
         webhook_object_type="property_metadata",
         description="A supply address of an account, by its integer id.",
+        provisioning=Provisioning(
+            attributes=(Attribute("address", "address", str),),
+            parent=Parent("account", "account", "ACCOUNT"),
+        ),
     ),
     Linkable(
         name="ENTITY",
@@ -157,6 +230,7 @@ _ENTRIES = (
         entity_field="pk",
         webhook_object_type="entity_partner_metadata",
         description="An entity, by its UUID.",
+        provisioning=Provisioning(attributes=(Attribute("name", "name", str),), members="users"),
     ),
     Linkable(
         name="COUNTERPART",
@@ -168,6 +242,10 @@ _ENTRIES = (
         entity_field="entity_id",
         webhook_object_type="counterpart_partner_metadata",
         description="A counterpart of an entity, by its UUID.",
+        provisioning=Provisioning(
+            attributes=(Attribute("name", "name", str),),
+            parent=Parent("entity", "entity", "ENTITY"),
+        ),
     ),
     Linkable(
         name="PAYABLE",
@@ -179,6 +257,10 @@ _ENTRIES = (
         entity_field="entity_id",
         webhook_object_type="payable_partner_metadata",
         description="A payable of an entity, by its UUID.",
+        provisioning=Provisioning(
+            attributes=(Attribute("name", "document_id", str),),
+            parent=Parent("entity", "entity", "ENTITY"),
+        ),
     ),
 )
 

@@ -35,8 +35,14 @@ class RequestIdMiddleware:
         return response
 
 
+# Routes whose bodies may be larger than `MAX_BODY_BYTES`, with their own limit (their parser
+# holds it for bodies without a declared length).
+BODY_LIMITS: dict[str, int] = {"/v1/provisioning/objects": 4 * 1024 * 1024}
+
+
 class BodySizeLimitMiddleware:
-    """Refuse bodies over 64 KiB with 413 from their declared length, before anything reads them.
+    """Refuse bodies over 64 KiB (or their route's `BODY_LIMITS`) with 413 from their declared
+    length, before anything reads them.
 
     Each door answers in its own error format (REST's `{"error"}`, GraphQL's `{"errors"}`),
     by the function its error module exposes for this: a GraphQL client must be able to read
@@ -52,9 +58,10 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > MAX_BODY_BYTES:
+        limit = BODY_LIMITS.get(request.path_info, MAX_BODY_BYTES)
+        if length > limit:
             answer = import_string(BODY_TOO_LARGE_ANSWERS.get(door_of(request.path), _DEFAULT))
-            return answer(BodyTooLarge(MAX_BODY_BYTES, length))
+            return answer(BodyTooLarge(limit, length))
         return self.get_response(request)
 
 

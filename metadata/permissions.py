@@ -20,6 +20,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from metadata.errors import InvalidToken, NotAuthenticated, NotFound, PermissionDenied
 from metadata.linkables import Linkable, Target
+from metadata.models import ClientKind, PartnerClient
 from metadata.principals import Principal
 
 MSG_INACTIVE = (
@@ -122,9 +123,15 @@ class MetadataPermission(BasePermission):
         CAN_MUTATE_METADATA. Either sees only its own subscriptions, and receives events
         only for objects it may read at delivery, so neither learns of another's objects."""
         principal = self.authenticate(principal)
-        if not (principal.is_client or self.may_change_any(principal)):
-            raise PermissionDenied(MSG_SUBSCRIBE)
-        return principal
+        if principal.is_client:
+            serves_metadata = PartnerClient.objects.filter(
+                pk=principal.client_id, kind=ClientKind.PARTNER
+            ).exists()  # a provisioning client reaches no metadata, so hears of none
+            if serves_metadata:
+                return principal
+        elif self.may_change_any(principal):
+            return principal
+        raise PermissionDenied(MSG_SUBSCRIBE)
 
     # DRF's hooks: the same decisions, raised as the core's errors.
 

@@ -30,7 +30,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from metadata import consistency
+from metadata import consistency, federation
 from metadata.errors import ExpiredToken, InvalidCredentials, InvalidToken, NotAuthenticated
 from metadata.models import APIKey, Login, PartnerClient, User
 from metadata.models.clients import API_KEY_PREFIX_LENGTH, api_key_hash, api_key_prefix
@@ -131,6 +131,11 @@ def raw_token_from_header(header: str | None) -> str:
 
 
 def principal_from_token(raw: str) -> Principal:
+    """The caller a token names: a gateway token (HS256), or, when federation is configured,
+    a token of the platform's identity provider (`metadata.federation`)."""
+    issuer = federation.is_federated(raw)
+    if issuer is not None:
+        return federation.principal_from_federated_token(raw, issuer)
     try:
         token = AccessToken(raw)
     except ExpiredTokenError as error:
@@ -147,12 +152,15 @@ def principal_from_token(raw: str) -> Principal:
         raise InvalidToken() from error
     if api_key_id is not None and client_id is None:
         raise InvalidToken()  # a key belongs to a client: never issued, so forged
-    consistency.set_caller(user_id)
     return Principal(user_id=user_id, client_id=client_id, api_key_id=api_key_id)
 
 
 def principal_from_header(header: str | None) -> Principal:
-    return principal_from_token(raw_token_from_header(header))
+    """The request's caller, for both doors; the caller's later reads may need to follow
+    their own writes to the primary (`metadata.consistency`)."""
+    principal = principal_from_token(raw_token_from_header(header))
+    consistency.set_caller(principal.user_id)
+    return principal
 
 
 def refresh_tokens(raw_refresh: str) -> IssuedTokens:

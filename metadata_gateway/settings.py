@@ -264,6 +264,16 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
+# Tokens of the platform's identity provider (contract section 14): on when all three are set.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+OIDC_AUDIENCE = os.environ.get("OIDC_AUDIENCE", "")
+OIDC_JWKS_URL = os.environ.get("OIDC_JWKS_URL", "")
+OIDC_JWKS_TIMEOUT_SECONDS = float(os.environ.get("OIDC_JWKS_TIMEOUT_SECONDS", "3"))
+OIDC_JWKS_MIN_REFETCH_SECONDS = float(os.environ.get("OIDC_JWKS_MIN_REFETCH_SECONDS", "60"))
+OIDC_JWKS_LIFESPAN_SECONDS = float(os.environ.get("OIDC_JWKS_LIFESPAN_SECONDS", "300"))
+OIDC_JWKS_RETRY_SECONDS = float(os.environ.get("OIDC_JWKS_RETRY_SECONDS", "10"))
+OIDC_LEEWAY_SECONDS = float(os.environ.get("OIDC_LEEWAY_SECONDS", "0"))
+
 GRAPHENE = {"SCHEMA": "metadata.graphql.schema.schema"}
 
 if not DEBUG:
@@ -274,6 +284,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Load balancers and orchestrators probe the backend over plain HTTP and count a 301 as
+# unhealthy: the probes answer without the HTTPS redirect (SecurityMiddleware matches these
+# against the path without its leading slash).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -348,7 +348,7 @@ class PartnerClientForm(forms.ModelForm):
 
     class Meta:
         model = PartnerClient
-        fields = ("client_id", "name", "user", "entities")
+        fields = ("client_id", "name", "kind", "user", "entities")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -367,12 +367,13 @@ class PartnerClientAdmin(RefusesSecretLookups, admin.ModelAdmin):
     """The secret's hash is neither shown nor filterable (`RefusesSecretLookups`)."""
 
     form = PartnerClientForm
-    list_display = ("name", "client_id", "user")
+    list_display = ("name", "client_id", "kind", "user")
     list_select_related = ("user",)
+    list_filter = ("kind",)
     search_fields = ("name", "=client_id", "user__email")
     raw_id_fields = ("user",)
     readonly_fields = ()
-    fields = ("client_id", "name", "user", "entities", "new_secret")
+    fields = ("client_id", "name", "kind", "user", "entities", "new_secret")
     filter_horizontal = ("entities",)  # the client's reach (contract section 11)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

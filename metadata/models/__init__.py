@@ -1,7 +1,7 @@
 """The gateway's models: the linkable domain objects and the metadata that hangs on them."""
 
 from metadata.models.accounts import Account, Property
-from metadata.models.clients import APIKey, PartnerClient
+from metadata.models.clients import APIKey, ClientKind, PartnerClient
 from metadata.models.entities import Counterpart, Entity, Payable
 from metadata.models.logins import Login
 from metadata.models.metadata import Door, Metadata, MetadataChange
@@ -17,6 +17,7 @@ from metadata.models.webhooks import (
 __all__ = [
     "APIKey",
     "Account",
+    "ClientKind",
     "Counterpart",
     "DeliveryStatus",
     "Door",

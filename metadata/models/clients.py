@@ -16,6 +16,18 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, models, transaction
 
 
+class ClientKind(models.TextChoices):
+    """What a client's `client_credentials` token is for.
+
+    A partner client reads and writes metadata; a provisioning client feeds the linkable
+    objects from the platform's system of record (`POST /v1/provisioning/objects`) and reaches
+    no metadata.
+    """
+
+    PARTNER = "partner", "Partner (metadata)"
+    PROVISIONING = "provisioning", "Provisioning (objects from the system of record)"
+
+
 class PartnerClient(models.Model):
     """Client id and hashed secret; tokens issued for it act for `user` with the reach of
     `entities`, never with the user's own permissions.
@@ -36,9 +48,19 @@ class PartnerClient(models.Model):
         help_text="The entities this client serves: its tokens reach these entities, their "
         "counterparts and payables, and nothing else.",
     )
+    kind = models.CharField(
+        max_length=16,
+        choices=ClientKind.choices,
+        default=ClientKind.PARTNER,
+        help_text="Provisioning clients may call POST /v1/provisioning/objects and nothing else.",
+    )
 
     def __str__(self) -> str:
         return self.name or str(self.client_id)
+
+    @property
+    def is_provisioning(self) -> bool:
+        return self.kind == ClientKind.PROVISIONING
 
     def set_secret(self, secret: str) -> None:
         self.secret_hash = make_password(secret)

@@ -12,6 +12,8 @@ class Door(models.TextChoices):
     REST = "rest", "REST"
     GRAPHQL = "graphql", "GraphQL"
     ADMIN = "admin", "Admin"
+    # The platform's system of record retiring an object (contract section 13).
+    PROVISIONING = "provisioning", "Provisioning"
 
 
 class Metadata(models.Model):

@@ -37,6 +37,8 @@ STATUS_OF_DOMAIN_ERROR: Mapping[type[errors.GatewayError], int] = {
     errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
     errors.RuleViolation: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.InvalidLookup: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.TooManyLines: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.BodyTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     errors.Throttled: status.HTTP_429_TOO_MANY_REQUESTS,
     errors.NotJSON: status.HTTP_400_BAD_REQUEST,
     errors.KeyExists: status.HTTP_409_CONFLICT,
@@ -90,7 +92,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
     if isinstance(exc, errors.GatewayError):
         return domain_error_response(exc, root)
     if isinstance(exc, drf.APIException):
-        return drf_error_response(exc, root)
+        return drf_error_response(exc, root, context.get("view"))
     if isinstance(exc, Http404):
         return domain_error_response(errors.NotFound())
     if isinstance(exc, DjangoPermissionDenied):
@@ -136,7 +138,7 @@ def domain_error_response(exc: errors.GatewayError, root: str = BODY) -> Respons
     return response
 
 
-def drf_error_response(exc: drf.APIException, root: str = BODY) -> Response:
+def drf_error_response(exc: drf.APIException, root: str = BODY, view: Any = None) -> Response:
     error_type = next(
         (name for cls, name in DRF_ERROR_TYPES.items() if isinstance(exc, cls)),
         str(exc.default_code),
@@ -148,7 +150,7 @@ def drf_error_response(exc: drf.APIException, root: str = BODY) -> Response:
         body["detail"] = detail
         return _response(body, status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, drf.UnsupportedMediaType):
-        message = MSG_UNSUPPORTED_MEDIA_TYPE
+        message = getattr(view, "unsupported_media_type_message", MSG_UNSUPPORTED_MEDIA_TYPE)
     elif isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         message = errors.NotAuthenticated.default_message
     else:

@@ -22,6 +22,7 @@ from metadata.rest.serializers import (
     ErrorResponseSerializer,
     LookupPageSerializer,
     PartnerMetadataSerializer,
+    ProvisioningSummarySerializer,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
 )
@@ -324,4 +325,59 @@ class TokenSchema(AutoSchema):
             200: issued,
             **errors(*codes),
             401: unauthorized,
+        }
+
+
+class ProvisioningSchema(AutoSchema):
+    """`POST /v1/provisioning/objects`."""
+
+    def get_tags(self) -> list[str]:
+        return ["provisioning"]
+
+    def get_summary(self) -> str:
+        return "Create, update or retire linkable objects (NDJSON)"
+
+    def get_description(self) -> str:
+        shapes = "; ".join(
+            f"{linkable.name}: "
+            + ", ".join(
+                [a.key for a in linkable.provisioning.attributes]
+                + ([linkable.provisioning.parent.key] if linkable.provisioning.parent else [])
+                + (["users (emails)"] if linkable.provisioning.members else [])
+            )
+            for linkable in linkables.all_linkables()
+        )
+        return (
+            'One JSON object per line: {"type": <LinkedObjectType>, "id": <identifier>, ...} '
+            f"with, by type, {shapes}. A line creates or updates its object (a users list "
+            'replaces the memberships); {"type", "id", "retired": true} retires it (its '
+            "metadata is deleted, audited and announced as any delete; it then answers as "
+            "missing). Each line is applied alone; a failing line (an unknown parent, say) "
+            "fails alone. At most 10,000 lines and 4 MiB. Only a provisioning client's "
+            "client_credentials token may call this."
+        )
+
+    def get_override_parameters(self) -> list[OpenApiParameter]:
+        return [REQUEST_ID]
+
+    def get_request_serializer(self) -> Any:
+        return OpenApiTypes.STR
+
+    def get_response_serializers(self) -> dict[int, OpenApiResponse]:
+        done = OpenApiResponse(
+            ProvisioningSummarySerializer,
+            description="What the lines did; failed lines by number, with the reason.",
+        )
+        return {
+            200: done,
+            401: ERRORS[401],
+            403: error("The token is not a provisioning client's client_credentials token."),
+            405: ERRORS[405],
+            413: error("The body is over 4 MiB (4,194,304 bytes)."),
+            415: error("The body is not sent as application/x-ndjson."),
+            422: OpenApiResponse(
+                ValidationErrorResponseSerializer,
+                description="The body has no lines, or more than 10,000.",
+            ),
+            429: ERRORS[429],
         }

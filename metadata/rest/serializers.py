@@ -231,3 +231,18 @@ class LookupPageSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Send it as pagination_token for the next page; null on the last.",
     )
+
+
+class ProvisioningFailureSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line's number in the body, from 1.")
+    reason = serializers.CharField()
+
+
+class ProvisioningSummarySerializer(serializers.Serializer):
+    """What `POST /v1/provisioning/objects` did with the lines, by outcome."""
+
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    retired = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    failed = ProvisioningFailureSerializer(many=True)

@@ -18,6 +18,7 @@ from metadata.rest import webhooks
 from metadata.rest.auth import TokenView
 from metadata.rest.lookup import PartnerMetadataLookupView
 from metadata.rest.partner_metadata import PartnerMetadataView
+from metadata.rest.provisioning import ProvisioningView
 from metadata.rest.routing import UnknownPathView
 
 
@@ -43,6 +44,7 @@ def partner_metadata_routes() -> list[URLPattern]:
 urlpatterns = [
     *partner_metadata_routes(),
     path("auth/token", TokenView.as_view(), name="auth-token"),
+    path("provisioning/objects", ProvisioningView.as_view(), name="provisioning-objects"),
     path("webhook_subscriptions", webhooks.SubscriptionsView.as_view(), name="webhooks"),
     path(
         "webhook_subscriptions/<str:subscription_id>",

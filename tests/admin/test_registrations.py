@@ -132,6 +132,7 @@ def test_partner_client_secret_hash_is_neither_shown_nor_editable(superuser: Cli
         f"/admin/metadata/partnerclient/{client.pk}/change/",
         {
             "name": "Renamed",
+            "kind": "partner",
             "user": str(client.user_id),
             "secret_hash": "forged",
             "new_secret": "",
@@ -152,6 +153,7 @@ def test_partner_client_secret_can_be_replaced_and_only_its_hash_is_stored(
         f"/admin/metadata/partnerclient/{client.pk}/change/",
         {
             "name": client.name,
+            "kind": "partner",
             "user": str(client.user_id),
             "new_secret": "rotated-secret-1",
             "_save": "Save",
@@ -161,3 +163,24 @@ def test_partner_client_secret_can_be_replaced_and_only_its_hash_is_stored(
     client.refresh_from_db()
     assert client.check_secret("rotated-secret-1")
     assert "rotated-secret-1" not in client.secret_hash
+
+
+def test_partner_client_kind_is_shown_and_editable(superuser: Client) -> None:
+    client = PartnerClient.objects.get(pk=PARTNER_CLIENT_ID)
+    listing = superuser.get("/admin/metadata/partnerclient/").content.decode()
+    assert "Provisioning (objects from the system of record)" in listing  # the c9 client
+    page = superuser.get(f"/admin/metadata/partnerclient/{client.pk}/change/").content.decode()
+    assert 'name="kind"' in page
+    response = superuser.post(
+        f"/admin/metadata/partnerclient/{client.pk}/change/",
+        {
+            "name": client.name,
+            "kind": "provisioning",
+            "user": str(client.user_id),
+            "new_secret": "",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.is_provisioning

@@ -71,3 +71,21 @@ def test_a_text_identifier_needs_its_form_for_the_admin_search(
 )
 def test_each_type_recognises_the_form_of_its_identifiers(text: str, types: set[str]) -> None:
     assert {lk.name for lk in linkables.all_linkables() if lk.looks_like_identifier(text)} == types
+
+
+def test_the_system_check_catches_a_broken_provisioning_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counterpart = linkables.by_name("COUNTERPART")
+    spec = linkables.Provisioning(
+        attributes=(linkables.Attribute("name", "no_such_field", str),),
+        parent=linkables.Parent("entity", "entity", "ACCOUNT"),  # the FK is to Entity
+        members="entity",  # not many-to-many
+    )
+    broken = {
+        **linkables.REGISTRY,
+        "COUNTERPART": replace(counterpart, provisioning=spec),
+    }
+    monkeypatch.setattr(linkables, "REGISTRY", broken)
+    ids = sorted(error.id for error in checks.check_linkable_registry())
+    assert ids == ["metadata.E007", "metadata.E008", "metadata.E009"]

@@ -109,7 +109,7 @@ BAD_CREDENTIALS = [
     {"grant_type": "client_credentials", "client_id": "not-a-uuid", "client_secret": "x"},
     {
         "grant_type": "client_credentials",
-        "client_id": "3a9c5e1e-0000-4000-8000-0000000000c9",
+        "client_id": "3a9c5e1e-0000-4000-8000-0000000000cf",
         "client_secret": PARTNER_CLIENT_SECRET,
     },
     {"grant_type": "entity_user", **CLIENT, "entity_user_id": "not-a-uuid"},

@@ -34,6 +34,7 @@ from tests.conftest import (
     SOME_TEST,
     SUPPORT_LEAD,
 )
+from tests.provisioning.conftest import PROVISIONING_CLIENT_ID
 from tests.webhooks.receiver import Receiver, fast_policy, receiver
 
 __all__ = ["receiver"]
@@ -219,3 +220,13 @@ def test_an_entity_user_may_not_keep_subscriptions(token_for: Callable[[str], st
     response = call("get", BASE, token_for(SOME_TEST))
     assert response.status_code == 403
     assert "partner clients" in response.json()["error"]["message"]
+
+
+def test_a_provisioning_client_may_not_keep_subscriptions() -> None:
+    """It reaches no metadata (contract section 13), so it has no events to hear of."""
+    client = PartnerClient.objects.get(pk=PROVISIONING_CLIENT_ID)
+    token = str(access_token_for(client.user, client=client))
+    assert call("get", BASE, token).status_code == 403
+    body = {"url": "https://hooks.example.com/in", "object_type": "entity_partner_metadata"}
+    assert call("post", BASE, token, body).status_code == 403
+    assert not WebhookSubscription.objects.exists()
