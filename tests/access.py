@@ -28,6 +28,7 @@ from tests.conftest import (
     PARTNER_TWO,
     PAYABLE_ONE,
     PAYABLE_TWO,
+    PROVISIONING_CLIENT_ID,
     SOME_TEST,
     SUPPORT,
     SUPPORT_LEAD,
@@ -46,7 +47,8 @@ ENTITY_TWO_OBJECTS = {
 
 CLIENT_ONE = PARTNER_CLIENT_ID  # serves Entity One and Entity Two
 CLIENT_TWO = PARTNER_CLIENT_TWO_ID  # serves Entity Two only
-PRINCIPALS = (*DEMO_USERS, CLIENT_ONE, CLIENT_TWO)
+PROVISIONING = PROVISIONING_CLIENT_ID  # feeds objects; reaches no metadata (section 13)
+PRINCIPALS = (*DEMO_USERS, CLIENT_ONE, CLIENT_TWO, PROVISIONING)
 
 REACHES: dict[str, set[tuple[str, str]]] = {
     SOME_TEST: {("ACCOUNT", "A-154321"), ("PROPERTY", "1")},
@@ -61,6 +63,7 @@ for _email in DEMO_USERS:  # every user reaches themself; a client is no user
     REACHES[_email].add(("ACCOUNT_USER", _email))
 REACHES[CLIENT_ONE] = ENTITY_ONE_OBJECTS | ENTITY_TWO_OBJECTS
 REACHES[CLIENT_TWO] = set(ENTITY_TWO_OBJECTS)
+REACHES[PROVISIONING] = set()
 
 # Global flags belong to persons; a client's user (partner@example.com for client one)
 # holding CAN_MUTATE_METADATA gives the client nothing.

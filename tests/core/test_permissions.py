@@ -56,7 +56,7 @@ def test_every_demo_user_on_every_demo_object(token_for: Callable[[str], str]) -
         cases += 1
         if (read, write) != wanted:
             mismatches.append((email, linkable.name, identifier, expected, read, write))
-    assert cases == 9 * 17  # 7 users and 2 clients x 17 objects (7 of them users)
+    assert cases == 10 * 18  # 7 users and 3 clients x 18 objects (8 of them users)
     assert mismatches == []
 
 

@@ -12,8 +12,8 @@ from django.test import Client
 
 from metadata.models import PartnerClient, User
 from metadata.tokens import access_token_for
+from tests.conftest import PROVISIONING_CLIENT_ID
 
-PROVISIONING_CLIENT_ID = "3a9c5e1e-0000-4000-8000-0000000000c9"
 PROVISIONING_CLIENT_SECRET = "demo-provisioning-secret"
 ROUTE = "/v1/provisioning/objects"
 NDJSON = "application/x-ndjson"

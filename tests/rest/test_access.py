@@ -43,7 +43,7 @@ def test_the_access_matrix(token_for: TokenFactory) -> None:
         )
         assert answers == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
-    assert checked == 9 * 17  # 7 users and 2 clients x 17 objects (7 of them users)
+    assert checked == 10 * 18  # 7 users and 3 clients x 18 objects (8 of them users)
 
 
 def _access(token: str, collection: str, identifier: str) -> tuple[int, int]:

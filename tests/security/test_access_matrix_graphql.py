@@ -67,5 +67,5 @@ def test_the_access_matrix_through_graphql(token_for: Callable[[str], str]) -> N
         )
         assert (read, write) == EXPECTED[access], (email, linkable.name, identifier, access)
         checked += 1
-    assert checked == 9 * 17  # 7 users and 2 clients x 17 objects (7 of them users)
+    assert checked == 10 * 18  # 7 users and 3 clients x 18 objects (8 of them users)
     assert Metadata.objects.count() == 0

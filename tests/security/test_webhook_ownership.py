@@ -31,10 +31,10 @@ from tests.conftest import (
     PARTNER,
     PARTNER_CLIENT_ID,
     PARTNER_CLIENT_TWO_ID,
+    PROVISIONING_CLIENT_ID,
     SOME_TEST,
     SUPPORT_LEAD,
 )
-from tests.provisioning.conftest import PROVISIONING_CLIENT_ID
 from tests.webhooks.receiver import Receiver, fast_policy, receiver
 
 __all__ = ["receiver"]
@@ -222,7 +222,7 @@ def test_an_entity_user_may_not_keep_subscriptions(token_for: Callable[[str], st
     assert "partner clients" in response.json()["error"]["message"]
 
 
-def test_a_provisioning_client_may_not_keep_subscriptions() -> None:
+def test_a_provisioning_client_may_not_keep_subscriptions(demo: None) -> None:
     """It reaches no metadata (contract section 13), so it has no events to hear of."""
     client = PartnerClient.objects.get(pk=PROVISIONING_CLIENT_ID)
     token = str(access_token_for(client.user, client=client))
