@@ -114,7 +114,12 @@ def postgres_options() -> dict[str, object]:
 
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"] = postgres_options()
+    # A database host that does not answer must fail a request within seconds (a clean 503),
+    # not hold a worker until gunicorn kills it.
+    DATABASES["default"]["OPTIONS"] = {
+        **postgres_options(),
+        "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+    }
 
 # TEST_DB_NAME lets several test runs share a machine; on SQLite the test database is a file,
 # not memory, so live servers started by the tests share it.
