@@ -194,6 +194,7 @@ WEBHOOK_DELIVERY = {
     "base_backoff_seconds": float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "2")),
     "max_backoff_seconds": float(os.environ.get("WEBHOOK_MAX_BACKOFF_SECONDS", "3600")),
     "max_attempts": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12")),
+    "backoff_jitter": float(os.environ.get("WEBHOOK_BACKOFF_JITTER", "0.2")),
 }
 # Webhook targets must be public; these private networks (CIDRs) are allowed all the same.
 try:
