@@ -58,6 +58,10 @@ class Policy:
     backoff_jitter: float = 0.0
     """The fraction (0 to 1) a retry's delay may be shortened by, at random."""
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.backoff_jitter <= 1:
+            raise ValueError("backoff_jitter (WEBHOOK_BACKOFF_JITTER) must be between 0 and 1")
+
     @classmethod
     def from_settings(cls) -> Policy:
         return cls(**settings.WEBHOOK_DELIVERY)

@@ -174,6 +174,12 @@ def test_no_jitter_means_exactly_the_exponential_schedule() -> None:
     assert [exact.backoff(n).total_seconds() for n in range(1, 5)] == [0.2, 0.4, 0.8, 0.8]
 
 
+@pytest.mark.parametrize("jitter", [-0.1, 1.5])
+def test_a_jitter_outside_zero_to_one_is_refused(jitter: float) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Policy(**{**POLICY.__dict__, "backoff_jitter": jitter})
+
+
 @pytest.mark.parametrize("when", ["after dispatch", "after the claim"])
 def test_a_subscription_deactivated_before_delivery_gets_nothing(
     receiver: Receiver, when: str
