@@ -134,3 +134,22 @@ class TooManyLines(GatewayError):
 
     code = "invalid_lines"
     default_message = "The request carries too many lines."
+
+
+class Unavailable(GatewayError):
+    """The database cannot be reached, or refused the work for now (restarting, overloaded).
+
+    Each door turns Django's connection-level database errors into this one, so clients get
+    a clean 503 telling them when to try again instead of a 500. `retry_after` is a hint, in
+    seconds; a restarted database is normally back well within it.
+    """
+
+    code = "service_unavailable"
+    default_message = (
+        "The service cannot reach its database right now; retry after {seconds} seconds."
+    )
+    retry_after_seconds = 5
+
+    def __init__(self) -> None:
+        self.retry_after = self.retry_after_seconds
+        super().__init__(self.default_message.format(seconds=self.retry_after))

@@ -137,9 +137,14 @@ def postgres_options() -> dict[str, object]:
     REST GET at about half the time. DATABASE_PREPARED_STATEMENTS=false turns it off (behind
     PgBouncer older than 1.21 in transaction mode, for example).
     """
+    # A database host that does not answer must fail a request within seconds (a clean 503,
+    # or a replica's reads falling back to the primary), not hold a worker until gunicorn
+    # kills it.
+    timeout = {"connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))}
     if not env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        return {}
+        return timeout
     return {
+        **timeout,
         "server_side_binding": True,
         "prepare_threshold": int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")),
     }
@@ -163,8 +168,7 @@ if REPLICA_URL:
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-        # A replica that hangs must cost a bounded wait before reads fall back to the primary.
-        DATABASES["replica"]["OPTIONS"] = {**postgres_options(), "connect_timeout": 2}
+        DATABASES["replica"]["OPTIONS"] = postgres_options()
 # With a replica: a caller's reads stay on the primary this long after their write
 # (read-your-writes; the marker lives in the shared cache, so set REDIS_URL), and a replica
 # found unreachable is left alone this long before it is tried again.
@@ -224,6 +228,7 @@ WEBHOOK_DELIVERY = {
     "base_backoff_seconds": float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "2")),
     "max_backoff_seconds": float(os.environ.get("WEBHOOK_MAX_BACKOFF_SECONDS", "3600")),
     "max_attempts": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12")),
+    "backoff_jitter": float(os.environ.get("WEBHOOK_BACKOFF_JITTER", "0.2")),
 }
 # Webhook targets must be public; these private networks (CIDRs) are allowed all the same.
 WEBHOOK_ALLOWED_NETWORKS = [

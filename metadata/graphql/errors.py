@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from graphene_django.views import HttpError
 from graphql import GraphQLError
@@ -28,6 +29,7 @@ VALIDATION = "VALIDATION"
 NOT_FOUND = "NOT_FOUND"
 THROTTLED = "THROTTLED"
 INTERNAL = "INTERNAL"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 # Every mutation takes its arguments as one `input`; validation errors point into it.
 INPUT = "input"
@@ -68,6 +70,9 @@ CODES: dict[str, KrakenCode] = {
     errors.Throttled.code: KrakenCode(THROTTLED, "KT-CT-1199", "Too many requests."),
     errors.BodyTooLarge.code: KrakenCode(
         VALIDATION, "KT-CT-8417", "The request body is too large."
+    ),
+    errors.Unavailable.code: KrakenCode(
+        UNAVAILABLE, "KT-CT-0503", "The service is temporarily unavailable."
     ),
 }
 INTERNAL_CODE = KrakenCode(INTERNAL, "KT-CT-0000", "Internal error.")
@@ -136,11 +141,33 @@ def gateway_extensions(error: GatewayError) -> dict[str, Any]:
     return extensions
 
 
+def _database_down(error: BaseException | None) -> bool:
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def unavailable(error: Exception) -> bool:
+    """Whether this error of a result means the database could not be reached.
+
+    The view answers such a result with HTTP 503 and `Retry-After`, as the REST door does:
+    a client, proxy or load balancer can tell "try again shortly" from a bad request.
+    """
+    if isinstance(error, GraphQLError):
+        return _database_down(error.original_error)
+    return _database_down(error)
+
+
 def format_error(error: Exception) -> dict[str, Any]:
     """One error of a GraphQL response, in Kraken's shape where the error is ours."""
     if isinstance(error, HttpError):
         # Transport errors raised by the view with messages it wrote (bad body, GET mutation).
         return {"message": error.message}
+    if unavailable(error):
+        logger.warning("Database unavailable during a GraphQL request")
+        down = errors.Unavailable()
+        extensions = gateway_extensions(down)
+        if isinstance(error, GraphQLError):
+            return _located(error, down.message, extensions)
+        return {"message": down.message, "extensions": extensions}
     if not isinstance(error, GraphQLError):
         logger.error("GraphQL request failed", exc_info=error)
         return {"message": MSG_INTERNAL, "extensions": _internal_extensions()}

@@ -31,9 +31,9 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 
 from metadata import rules
-from metadata.errors import NotJSON, RuleViolation
+from metadata.errors import NotJSON, RuleViolation, Unavailable
 from metadata.graphql.documents import DocumentCache
-from metadata.graphql.errors import format_error
+from metadata.graphql.errors import format_error, unavailable
 from metadata.graphql.schema import schema
 
 MSG_NOT_AN_OBJECT = (
@@ -46,6 +46,9 @@ MSG_QUERY_NOT_STRING = "query must be a string."
 MSG_VARIABLES_NOT_OBJECT = "variables must be a JSON object."
 MSG_OPERATION_NAME_NOT_STRING = "operationName must be a string."
 MSG_GET_NOT_QUERY = "Only queries may be sent with GET; send a {operation} with POST."
+
+# Set on the request when its result holds a database-unavailable error (see `get_response`).
+_UNAVAILABLE = "graphql_database_unavailable"
 
 document_cache = DocumentCache(schema.graphql_schema)
 
@@ -91,7 +94,23 @@ class MetadataGraphQLView(GraphQLView):
                 return rejected
         if request.method == "GET" and self.request_wants_html(request):
             return super().dispatch(request, *args, **kwargs)  # GraphiQL posts with the cookie
-        return _dispatch_without_csrf_cookie(self, request, *args, **kwargs)
+        response = _dispatch_without_csrf_cookie(self, request, *args, **kwargs)
+        if getattr(request, _UNAVAILABLE, False):
+            response["Retry-After"] = str(Unavailable.retry_after_seconds)
+        return response
+
+    def get_response(
+        self, request: HttpRequest, data: Any, show_graphiql: bool = False
+    ) -> tuple[Any, int]:
+        """graphene's, but a result the database could not serve is answered with 503.
+
+        The errors inside are Kraken-shaped (`KT-CT-0503`) like every other; the status lets
+        clients, proxies and load balancers retry without reading the body.
+        """
+        result, status_code = super().get_response(request, data, show_graphiql)
+        if getattr(request, _UNAVAILABLE, False):
+            status_code = 503
+        return result, status_code
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
@@ -167,7 +186,7 @@ class MetadataGraphQLView(GraphQLView):
             raise HttpError(HttpResponseNotAllowed(["POST"], message), message)
 
         try:
-            return execute(
+            result = execute(
                 self.schema.graphql_schema,
                 document,
                 root_value=self.get_root_value(request),
@@ -178,4 +197,7 @@ class MetadataGraphQLView(GraphQLView):
                 is_awaitable=_never_awaitable,
             )
         except Exception as error:  # formatted (and logged) as an internal error
-            return ExecutionResult(data=None, errors=[error])
+            result = ExecutionResult(data=None, errors=[error])
+        if any(unavailable(error) for error in result.errors or ()):
+            setattr(request, _UNAVAILABLE, True)
+        return result

@@ -9,6 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from metadata.errors import Unavailable
+
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -43,5 +45,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers with every migration applied (and Redis, if configured)."""
     problems = [p for p in (_database_problem(), _redis_problem()) if p]
     if problems:
-        return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
+        response = JsonResponse({"status": "unavailable", "problems": problems}, status=503)
+        response["Retry-After"] = str(Unavailable.retry_after_seconds)
+        return response
     return JsonResponse({"status": "ready"})

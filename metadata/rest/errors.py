@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework import status
@@ -43,6 +44,7 @@ STATUS_OF_DOMAIN_ERROR: Mapping[type[errors.GatewayError], int] = {
     errors.NotJSON: status.HTTP_400_BAD_REQUEST,
     errors.KeyExists: status.HTTP_409_CONFLICT,
     errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
+    errors.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 # DRF's own errors, by class, as (status, type); their messages are DRF's fixed texts.
@@ -99,6 +101,10 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
         return domain_error_response(errors.PermissionDenied())
     if isinstance(exc, RequestDataTooBig):
         return body_too_large(errors.BodyTooLarge(MAX_BODY_BYTES))
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down, restarting or dropped the connection: the client may retry.
+        logger.warning("Database unavailable: %s", type(exc).__name__)
+        return domain_error_response(errors.Unavailable())
     view = context.get("view")
     logger.error(
         "Unexpected error in %s", type(view).__name__ if view else "a REST view", exc_info=exc
@@ -133,7 +139,7 @@ def domain_error_response(exc: errors.GatewayError, root: str = BODY) -> Respons
     elif code == status.HTTP_422_UNPROCESSABLE_ENTITY:
         body["detail"] = [{"loc": [root], "msg": exc.message, "type": f"value_error.{exc.code}"}]
     response = _response(body, code)
-    if isinstance(exc, errors.Throttled):
+    if isinstance(exc, errors.Throttled | errors.Unavailable):
         response["Retry-After"] = str(exc.retry_after)
     return response
 

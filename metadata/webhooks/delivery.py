@@ -3,7 +3,14 @@
 At least once: a delivery is claimed with a short lease (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so several workers never claim the same one; SQLite serialises claims), posted
 outside any transaction, then marked. A worker killed mid-delivery leaves the lease to
-expire and another attempt follows. Failures retry with exponential backoff.
+expire and another attempt follows. Failures retry with exponential backoff, shortened by a
+random fraction (jitter) so deliveries that failed together do not all come back together.
+
+The lease is also a fencing token: a worker records its outcome only while the delivery still
+carries the lease it claimed. A worker that stalled past its lease (another has claimed the
+delivery since) leaves its attempt in the log but changes nothing, so it can neither turn a
+newer success back into a retry nor release the newer claim. A deactivated subscription is
+paused: nothing is claimed for it, and an attempt already claimed is dropped before the POST.
 
 An event goes only to subscriptions whose owner may read its object, asked when it is
 fanned out and again just before each POST (`subscriptions.owner_may_read`): a delivery
@@ -16,6 +23,7 @@ duration and one fixed error, so the log tells nothing about what is behind the 
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,14 +55,22 @@ class Policy:
     base_backoff_seconds: float
     max_backoff_seconds: float
     max_attempts: int
+    backoff_jitter: float = 0.0
+    """The fraction (0 to 1) a retry's delay may be shortened by, at random."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.backoff_jitter <= 1:
+            raise ValueError("backoff_jitter (WEBHOOK_BACKOFF_JITTER) must be between 0 and 1")
 
     @classmethod
     def from_settings(cls) -> Policy:
         return cls(**settings.WEBHOOK_DELIVERY)
 
     def backoff(self, attempts: int) -> timedelta:
+        """base * 2**(attempts - 1), at most the maximum, less up to `backoff_jitter` of it."""
         seconds = min(self.base_backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
-        return timedelta(seconds=seconds)
+        shortened = seconds * self.backoff_jitter * random.random()  # not a secret: spreads retries
+        return timedelta(seconds=seconds - shortened)
 
 
 def dispatch_events(*, batch: int = 100) -> int:
@@ -99,6 +115,7 @@ def claim_due(*, batch: int, policy: Policy) -> list[WebhookDelivery]:
         due = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(subscription__is_active=True)
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
             .order_by("next_attempt_at")[:batch]
         )
@@ -115,10 +132,15 @@ def claim_due(*, batch: int, policy: Policy) -> list[WebhookDelivery]:
 def deliver(delivery: WebhookDelivery, *, policy: Policy) -> bool:
     """POST one delivery, record the attempt, and mark it delivered or schedule a retry.
 
-    A delivery whose owner may no longer read the event's object is deleted unsent.
+    A delivery whose owner may no longer read the event's object is deleted unsent; one whose
+    subscription was deactivated since the claim is left pending, its lease released.
     """
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, leased_until=delivery.leased_until)
+    if not WebhookSubscription.objects.filter(pk=delivery.subscription_id, is_active=True).exists():
+        mine.update(leased_until=None)
+        return False
     if not owner_may_read(delivery.subscription, delivery.event):
-        WebhookDelivery.objects.filter(pk=delivery.pk).delete()
+        mine.delete()
         return False
     body = json.dumps(delivery.event.payload, separators=(",", ":")).encode("utf-8")
     headers = {
@@ -140,6 +162,7 @@ def deliver(delivery: WebhookDelivery, *, policy: Policy) -> bool:
                 headers=headers,
                 timeout=policy.timeout_seconds,
                 allow_redirects=False,
+                stream=True,  # the status is the answer: never wait for a (slow) body
             )
             response.close()
         status_code = response.status_code
@@ -173,7 +196,8 @@ def deliver(delivery: WebhookDelivery, *, policy: Policy) -> bool:
             changes.update(status=DeliveryStatus.FAILED)
         else:
             changes.update(next_attempt_at=timezone.now() + policy.backoff(attempts))
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+        # Only while the lease is still ours: a newer claim's outcome is not overwritten.
+        mine.update(**changes)
     return delivered
 
 

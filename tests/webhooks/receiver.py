@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -17,10 +18,30 @@ import pytest
 class Received:
     headers: dict[str, str]
     body: bytes
+    path: str = "/hook"
 
     @property
     def payload(self) -> dict[str, Any]:
         return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Misbehave:
+    """How the receiver answers one request, when told to do other than 200 at once.
+
+    `status` and `location` shape the answer; `delay` holds it before the status line (a
+    receiver that times out); `hold` blocks it until the test sets `Receiver.release` (and
+    sets `Receiver.arrived` first, so the test knows the request is in flight); `body_chunks`
+    sends a body of that many bytes, one every `chunk_delay` seconds, after the headers (a
+    slow body), and sets `Receiver.body_sent` when the last one is out.
+    """
+
+    status: int = 200
+    location: str = ""
+    delay: float = 0.0
+    hold: bool = False
+    body_chunks: int = 0
+    chunk_delay: float = 0.0
 
 
 @dataclass
@@ -30,7 +51,16 @@ class Receiver:
     fail_next: int = 0  # answer 500 to this many requests first
     hang_next: int = 0  # hold this many requests for `hang_seconds` before answering
     hang_seconds: float = 0.0
+    script: list[Misbehave] = field(default_factory=list)  # how to answer the next requests
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    body_sent: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def then(self, *answers: Misbehave) -> None:
+        """Answer the next requests as scripted (then 200s again)."""
+        with self.lock:
+            self.script.extend(answers)
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -51,22 +81,41 @@ def handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
             with receiver.lock:
-                if receiver.hang_next:
+                if receiver.script:
+                    answer = receiver.script.pop(0)
+                elif receiver.hang_next:
                     receiver.hang_next -= 1
-                    hang = receiver.hang_seconds
-                else:
-                    hang = 0.0
-                status = 500 if receiver.fail_next else 200
-                if receiver.fail_next:
+                    answer = Misbehave(delay=receiver.hang_seconds)
+                elif receiver.fail_next:
                     receiver.fail_next -= 1
-            if hang:
-                time.sleep(hang)
-            headers["x-answered"] = str(status)
+                    answer = Misbehave(status=500)
+                else:
+                    answer = Misbehave()
+            headers["x-answered"] = str(answer.status)
             with receiver.lock:
-                receiver.received.append(Received(headers=headers, body=body))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
+                receiver.received.append(Received(headers=headers, body=body, path=self.path))
+            if answer.hold:
+                receiver.arrived.set()
+                receiver.release.wait(timeout=120)
+            if answer.delay:
+                time.sleep(answer.delay)
+            # The gateway may have gone (timed out, closed early, was killed): as intended.
+            with contextlib.suppress(OSError):
+                self.answer(answer)
+
+        def answer(self, answer: Misbehave) -> None:
+            self.send_response(answer.status)
+            if answer.location:
+                self.send_header("Location", answer.location)
+            self.send_header("Content-Length", str(answer.body_chunks))
             self.end_headers()
+            self.wfile.flush()
+            for _ in range(answer.body_chunks):
+                time.sleep(answer.chunk_delay)
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            if answer.body_chunks:
+                receiver.body_sent.set()
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,7 +32,8 @@ from metadata.principals import Principal
 from metadata.webhooks import delivery, signing, subscriptions
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER, SUPPORT_LEAD
 from tests.live import database_url
-from tests.webhooks.receiver import LOOPBACK, Receiver, fast_policy
+from tests.security.test_webhook_secrets import readme_verify
+from tests.webhooks.receiver import LOOPBACK, Misbehave, Receiver, fast_policy
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FAST = fast_policy()
@@ -133,11 +135,12 @@ def test_each_door_produces_one_signed_event(
         "admin": subscription.secret,
         "graphql": account_subscription.secret,
     }
+    verify = readme_verify()  # what a receiver runs, not the module that signs
     for door, received in by_door.items():
         header = received.headers[signing.SIGNATURE_HEADER.lower()]
-        assert signing.verify(secrets[door], received.body, header)
-        assert not signing.verify("whsec_wrong", received.body, header)
-        assert not signing.verify(secrets[door], received.body + b" ", header)
+        assert verify(secrets[door], received.body, header)
+        assert not verify("whsec_wrong", received.body, header)
+        assert not verify(secrets[door], received.body + b" ", header)
 
 
 def test_no_event_for_a_no_op_or_refused_write(
@@ -234,37 +237,50 @@ def committed_changes(count: int) -> None:
         services.set_key(target=target, key=f"k{i}", value=i, context=context)
 
 
-def test_no_loss_when_the_worker_is_killed_mid_delivery(
+def test_a_worker_killed_with_its_post_in_flight_leaves_the_delivery_to_another(
     committed: None, receiver: Receiver
 ) -> None:
-    subscribe(receiver)
+    """The receiver holds the first POST open and tells the test it arrived; the worker is
+    SIGKILLed right then, mid-request. Nothing was recorded, the dead worker's lease runs
+    out, and a second worker delivers the same event (same id, a valid signature)."""
+    subscription = subscribe(receiver)
     committed_changes(1)
-    receiver.hang_next, receiver.hang_seconds = 1, 3.0
-    fast = {"WEBHOOK_LEASE_SECONDS": "1", "WEBHOOK_TIMEOUT_SECONDS": "10"}
-    first = worker(env=fast)
-    deadline = time.monotonic() + 20
-    while not receiver.received and time.monotonic() < deadline:  # the POST is in flight
-        time.sleep(0.05)
-        if receiver.hang_next == 0:
-            break
-    first.kill()
-    first.wait()
-    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).exists()
-    second = worker(env=fast)
+    receiver.then(Misbehave(hold=True))
+    short_lease = {"WEBHOOK_LEASE_SECONDS": "2", "WEBHOOK_TIMEOUT_SECONDS": "60"}
+    first = worker(env=short_lease)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).exists():
-                break
+        assert receiver.arrived.wait(timeout=60), "the first worker never posted"
+        first.send_signal(signal.SIGKILL)  # the POST is in flight, held by the receiver
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    receiver.release.set()
+    [orphan] = WebhookDelivery.objects.all()
+    assert (orphan.status, orphan.attempts) == (DeliveryStatus.PENDING, 0)
+    assert orphan.leased_until is not None  # the dead worker's claim, left to expire
+    assert not WebhookAttempt.objects.exists()
+    second = worker(env=short_lease)
+    try:
+        deadline = time.monotonic() + 60
+        while not WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).exists():
+            assert time.monotonic() < deadline, "the second worker never delivered"
             time.sleep(0.1)
     finally:
         second.terminate()
         second.wait(timeout=10)
     [sent] = WebhookDelivery.objects.all()
-    assert sent.status == DeliveryStatus.DELIVERED
-    # At least once: the killed worker's POST may have reached the receiver too.
-    assert 1 <= len(receiver.received) <= 2
-    assert {r.payload["changes"][0]["key"] for r in receiver.received} == {"k0"}
+    assert (sent.status, sent.attempts, sent.last_status_code) == (DeliveryStatus.DELIVERED, 1, 200)
+    [attempt] = WebhookAttempt.objects.all()
+    assert attempt.started_at >= orphan.leased_until  # only once the dead worker's lease ran out
+    assert len(receiver.received) == 2  # at least once: the held POST, then the redelivery
+    ids = {r.headers[signing.EVENT_ID_HEADER.lower()] for r in receiver.received}
+    assert ids == {str(sent.event_id)}
+    verify = readme_verify()
+    for received in receiver.received:
+        assert received.payload["changes"][0]["key"] == "k0"
+        header = received.headers[signing.SIGNATURE_HEADER.lower()]
+        assert verify(subscription.secret, received.body, header)
 
 
 def test_two_workers_never_deliver_one_event_twice(committed: None, receiver: Receiver) -> None:
