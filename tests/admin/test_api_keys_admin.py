@@ -145,7 +145,13 @@ def test_the_partner_client_page_edits_the_entities_it_serves(superuser: Client)
     assert "entities" in page.context["adminform"].form.fields
     response = superuser.post(
         f"/admin/metadata/partnerclient/{client.pk}/change/",
-        {"name": client.name, "user": str(client.user_id), "entities": [], "_save": "Save"},
+        {
+            "name": client.name,
+            "kind": client.kind,
+            "user": str(client.user_id),
+            "entities": [],
+            "_save": "Save",
+        },
     )
     assert response.status_code == 302
     assert list(client.entities.all()) == []
