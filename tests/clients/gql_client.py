@@ -35,7 +35,7 @@ query Account($number: String!) {
   account(accountNumber: $number) { number metadata { key value } }
 }
 """
-NOT_IN_SCHEMA = "query { account(accountNumber: \"A-1\") { noSuchField } }"
+NOT_IN_SCHEMA = 'query { account(accountNumber: "A-1") { noSuchField } }'
 
 
 def run(client: Client, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

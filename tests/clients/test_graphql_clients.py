@@ -108,4 +108,3 @@ def test_graphql_js_builds_the_client_schema_and_talks_to_the_gateway(
     report = report_of(["node", "client.mjs", *arguments(live_demo)], cwd=directory)
     assert report["graphql_js"].startswith("16."), report
     check(report, "graphql-js-client")
-
