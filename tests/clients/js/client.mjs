@@ -53,6 +53,7 @@ const fullest = schemaFrom(
       directiveIsRepeatable: true,
       schemaDescription: true,
       inputValueDeprecation: true,
+      oneOf: true,
     }),
   ),
 );
