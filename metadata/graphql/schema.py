@@ -2,8 +2,8 @@
 
 The schema names the specification's directives, with one change that clients need:
 graphql-core 3.2.14 lists `DIRECTIVE_DEFINITION` among `@deprecated`'s locations, and a client
-whose graphql-core predates it (gql 3.5 pins graphql-core < 3.2.7) refuses to build a schema
-from an introspection that names a location it does not know. `@deprecated` here has the four
+on graphql-core 3.2.0 to 3.2.10, which has no such location (gql 3.5 pins graphql-core < 3.2.7),
+refuses to build a schema from an introspection that names it. `@deprecated` here has the four
 locations of the GraphQL specification (October 2021), which every client accepts (gql 3.5 and
 4.x, graphql-js 16: tests/clients). Nothing in this schema deprecates a directive, so nothing
 is lost; graphene's public `directives` argument carries the list.

@@ -1,7 +1,8 @@
 """Issue 19: the GraphQL clients people use load the schema and talk to a live gateway.
 
 Each client runs in its own environment (`environments`): gql 3.5 with graphql-core 3.2.6,
-gql 4.0 (graphql-core 3.2.x) and gql 4.4 (graphql-core 3.3), and graphql-js 16 under node.
+gql 4.0 with graphql-core 3.2.10 (the newest release that does not know the
+`DIRECTIVE_DEFINITION` location), gql 4.4 with graphql-core 3.3, and graphql-js 16 under node.
 Each one loads the schema by introspection (graphql-js: `buildClientSchema`), validates its
 documents locally, obtains a token with `obtainKrakenToken`, runs `updateMetadata`, reads
 `account { metadata }`, and receives a refusal carrying Kraken's error extensions.
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.live
 ACCOUNT = "A-154321"  # some.test@email.com's account
 OTHER_ACCOUNT = "A-12345"  # not theirs: refused as missing (KT-CT-4123)
 # The locations of @deprecated in the GraphQL specification (October 2021), which every
-# client knows; graphql-core 3.2.14 adds DIRECTIVE_DEFINITION, which graphql-core < 3.2.14
-# refuses to build a schema with.
+# client knows; graphql-core 3.2.14 adds DIRECTIVE_DEFINITION, which graphql-core 3.2.0 to
+# 3.2.10 does not know, and refuses to build a schema with.
 SPEC_DEPRECATED_LOCATIONS = {
     "FIELD_DEFINITION",
     "ARGUMENT_DEFINITION",
@@ -37,7 +38,7 @@ SPEC_DEPRECATED_LOCATIONS = {
 }
 GQL_CLIENTS = {
     "gql-3.5": ("gql[requests]==3.5.3", "graphql-core==3.2.6"),
-    "gql-4.0": ("gql[requests]==4.0.0",),
+    "gql-4.0": ("gql[requests]==4.0.0", "graphql-core==3.2.10"),
     "gql-4.4": ("gql[requests]==4.4.0", "graphql-core==3.3.2"),
 }
 
