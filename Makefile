@@ -1,8 +1,26 @@
-# The two commands a newcomer needs: `make run` and `make test`. Only Python 3.11 is required.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# The two commands a newcomer needs: `make run` and `make test`. Python 3.11, 3.12 or 3.13.
+#
+# PYTHON: the newest of python3.13, python3.12, python3.11 that runs, or PYTHON=NAME-OR-PATH.
+# A name is looked up on PATH, then under `pyenv root` (a pyenv shim of a version that is not
+# activated does not run, so PYTHON=python3.12 also finds pyenv's 3.12.x).
+# VENV: where it is installed (.venv); a venv made by another interpreter version is rebuilt.
+hash := \#
+find_python = $(shell for name in $(1); do \
+	for p in "$$name" $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/$${name$(hash)python}.*/bin/$$name \
+	    2>/dev/null | sort -rV); do \
+	  "$$p" -c '' 2>/dev/null && { command -v "$$p"; exit 0; }; done; done)
+override PYTHON := $(call find_python,$(or $(PYTHON),python3.13 python3.12 python3.11 python3))
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+PYTHON_VERSION := $(if $(PYTHON),$(shell $(PYTHON) -c \
+	'import sys; sys.version_info >= (3, 11) and print("%d.%d.%d" % sys.version_info[:3])'))
+ifeq ($(PYTHON_VERSION),)
+$(error No Python 3.11 or newer found ($(or $(PYTHON),none runs)): set PYTHON=python3.13, 3.12 or 3.11)
+endif
+# One stamp per interpreter version: asking for another Python rebuilds the venv.
+STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)
+VENV_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' \
+	2>/dev/null)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -10,6 +28,9 @@ PYTEST_ARGS ?=
 .PHONY: install run serve test lint bench bench-admin bench-import schema clean
 
 $(STAMP): pyproject.toml
+	@if test -x $(BIN)/python && [ "$(VENV_VERSION)" != "$(PYTHON_VERSION)" ]; then \
+	  echo "$(VENV) holds Python $(VENV_VERSION); rebuilding it with $(PYTHON) ($(PYTHON_VERSION))"; \
+	  rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

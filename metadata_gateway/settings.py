@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # operator classes in index expressions (the admin's search)
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc, served from our static files
     "graphene_django",
+    "graphene_django_graphiql_static",  # GraphiQL's bundles, served from our static files
     "metadata",
 ]
 
@@ -256,6 +258,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The consoles load nothing from a CDN: their assets come with drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from Swagger's online validator (a request to validator.swagger.io).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 SIMPLE_JWT = {

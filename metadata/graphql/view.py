@@ -12,7 +12,10 @@ What changes from `GraphQLView`:
 - graphene's debug middleware is off, even with DEBUG (it wraps every database cursor);
 - only the GraphiQL page sets the CSRF cookie (graphene sets it on every answer, which costs
   a fresh token per API call that no API client reads);
-- resolvers are all synchronous, so results are not inspected for awaitables.
+- resolvers are all synchronous, so results are not inspected for awaitables;
+- GraphiQL's page loads its bundles from our static files (graphene-django-graphiql-static's
+  `GraphiQLOfflineView`: its template and the matching subresource-integrity hashes), never
+  from a CDN, and the page's Content-Security-Policy holds the browser to that.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from django.http import (
 )
 from django.middleware.csrf import CsrfViewMiddleware
 from graphene_django.views import GraphQLView, HttpError
+from graphene_django_graphiql_static.views import GraphiQLOfflineView
 from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 
 from metadata import rules
+from metadata.consoles import set_console_csp
 from metadata.errors import NotJSON, RuleViolation, Unavailable
 from metadata.graphql.documents import DocumentCache
 from metadata.graphql.errors import format_error, unavailable
@@ -77,7 +82,7 @@ def _no_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover - ne
     raise AssertionError("CSRF check only")
 
 
-class MetadataGraphQLView(GraphQLView):
+class MetadataGraphQLView(GraphiQLOfflineView):
     """`POST /v1/graphql/`; GraphiQL on GET from a browser."""
 
     graphiql = True
@@ -93,7 +98,8 @@ class MetadataGraphQLView(GraphQLView):
             if rejected is not None:
                 return rejected
         if request.method == "GET" and self.request_wants_html(request):
-            return super().dispatch(request, *args, **kwargs)  # GraphiQL posts with the cookie
+            page = super().dispatch(request, *args, **kwargs)  # GraphiQL posts with the cookie
+            return set_console_csp(page)
         response = _dispatch_without_csrf_cookie(self, request, *args, **kwargs)
         if getattr(request, _UNAVAILABLE, False):
             response["Retry-After"] = str(Unavailable.retry_after_seconds)

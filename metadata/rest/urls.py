@@ -9,9 +9,14 @@ metadata), each served by one view class for every type; any other
 from __future__ import annotations
 
 from django.urls import URLPattern, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework.permissions import AllowAny
 
+from metadata.consoles import console_page
 from metadata.linkables import all_linkables
 from metadata.rest import schema as _schema  # noqa: F401 - registers the schema extensions
 from metadata.rest import webhooks
@@ -73,10 +78,24 @@ urlpatterns = [
     ),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="rest-schema", authentication_classes=(), permission_classes=(AllowAny,)
+        console_page(
+            SpectacularSwaggerView.as_view(
+                url_name="rest-schema", authentication_classes=(), permission_classes=(AllowAny,)
+            )
         ),
         name="rest-docs",
+    ),
+    path(
+        "redoc/",
+        console_page(
+            SpectacularRedocView.as_view(
+                url_name="rest-schema",
+                template_name="metadata/redoc.html",  # without drf-spectacular's web fonts
+                authentication_classes=(),
+                permission_classes=(AllowAny,),
+            )
+        ),
+        name="rest-redoc",
     ),
     # Last: any other path under /v1/ is the door's JSON 404, whatever DEBUG says.
     re_path(r"^.*$", UnknownPathView.as_view(), name="unknown-path"),

@@ -34,12 +34,13 @@ SECTION = "## Production quickstart"
 FENCE = re.compile(r"^```sh\n(.*?)^```$", re.S | re.M)
 EXPORT = re.compile(r"^export ([A-Z_]+)=", re.M)
 IMPORTED_USER = "alice@platform.example"
+QUICKSTART_REDIS_URL = "redis://127.0.0.1:6379/13"
 # What the test replaces in the configuration block, and why.
 OVERRIDDEN = {
     "DATABASE_URL": "an empty database made for this run",
     "GATEWAY": "a free port",
     "OIDC_JWKS_URL": "the test's own identity provider on loopback",
-    "REDIS_URL": "left out: other runs share this Redis",
+    "REDIS_URL": "a Redis database of this test's own (others share the server)",
 }
 
 
@@ -168,13 +169,14 @@ def test_the_production_quickstart_runs_as_written(
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "OIDC_JWKS_URL": jwks.url,
+            "REDIS_URL": QUICKSTART_REDIS_URL,
             "WEB_CONCURRENCY": "2",
             "GUNICORN_GRACEFUL_TIMEOUT": "5",
             "REQUEST_LOG": "false",
             "IDP_TOKEN": idp_token,
         }
     )
-    prelude = f"{config}\n{overrides}\nunset REDIS_URL\n"
+    prelude = f"{config}\n{overrides}\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TEST_DB"))}
     env.pop("DATABASE_URL", None)
     log = tmp_path / "serve.log"
