@@ -15,6 +15,7 @@ import re
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,6 +180,9 @@ def test_the_production_quickstart_runs_as_written(
     prelude = f"{config}\n{overrides}\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TEST_DB"))}
     env.pop("DATABASE_URL", None)
+    # `make serve` installs into the venv running these tests, with its own Python, rather
+    # than the newest Python it would pick (which would rebuild the venv under the suite).
+    env |= {"PYTHON": sys.executable, "VENV": sys.prefix}
     log = tmp_path / "serve.log"
     with background(prelude + serve, env, log) as server:
         wait_until_ready(gateway, server, log)
