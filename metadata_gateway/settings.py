@@ -219,6 +219,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: JSON Schema 2020-12 says what the server checks (propertyNames, a self-referring
+    # value schema); `metadata.rest.schema.postprocess` adds what the builders cannot emit.
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "metadata.rest.schema.postprocess",
+    ],
 }
 
 SIMPLE_JWT = {

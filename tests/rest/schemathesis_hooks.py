@@ -1,0 +1,47 @@
+"""Schemathesis hooks for `test_schemathesis_live` (loaded through `SCHEMATHESIS_HOOKS`).
+
+A schema-valid request can be rightly refused for three reasons JSON Schema cannot state,
+each stated in words in the document: a conditional write whose `If-Match` no longer holds
+(412, like 409 a matter of the server's state), a document over its byte limit after the
+change (422, `x-max-bytes`), and a pagination token the server never issued (422). The
+test lets `positive_data_acceptance` take 412 and 422 on those operations, and this check
+takes the slack back: such a refusal passes only for exactly that reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+
+TOO_LARGE = "value_error.too_large"
+BAD_CURSOR = "value_error.invalid_lookup"
+
+
+def _violation_types(response: Any) -> set[str]:
+    try:
+        return {item["type"] for item in response.json().get("detail", [])}
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return set()
+
+
+@schemathesis.check
+def valid_requests_refused_only_as_documented(ctx: Any, response: Any, case: Any) -> None:
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    status = response.status_code
+    if status not in (412, 422):
+        return None
+    sent = {name.lower() for name in (case.headers or {})}
+    if status == 412:
+        assert "if-match" in sent, "412 to a request without If-Match"
+        return None
+    types = _violation_types(response)
+    if case.method.upper() in ("PUT", "PATCH") and case.path.endswith("/partner_metadata"):
+        assert types == {TOO_LARGE}, f"a schema-valid document refused for {types}"
+    else:
+        assert "pagination_token" in (case.query or {}) and types == {BAD_CURSOR}, (
+            f"a schema-valid request refused for {types}"
+        )
+    return None
