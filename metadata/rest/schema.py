@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,18 +27,21 @@ from drf_spectacular.utils import (
 from metadata import linkables, rules, selectors
 from metadata.rest import headers
 from metadata.rest.serializers import (
-    DOCUMENT_SCHEMA,
     GRANTS,
     KEY_SCHEMA,
     METADATA_VALUE,
+    EnvelopeSerializer,
     ErrorResponseSerializer,
     LookupPageSerializer,
+    StrictCharField,
     PartnerMetadataSerializer,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
 )
 
 SECURITY_SCHEME = "bearerAuth"
+LOOKUP_VALUE = "value"
+TOKEN_OPERATION = "auth_token_create"
 
 
 class HeaderTokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -56,15 +63,44 @@ class HeaderTokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class EnvelopeSchemaExtension(OpenApiSerializerExtension):
-    """The envelope takes exactly its members, PATCH included: `metadata` is required there
-    too (drf-spectacular would make it optional), and nothing else is allowed."""
+    """An envelope takes exactly its members: nothing else is allowed (the server answers
+    422 `value_error.extra`). The metadata envelope requires `metadata` on PATCH too
+    (drf-spectacular would make it optional there)."""
 
-    target_class = PartnerMetadataSerializer
+    target_class = EnvelopeSerializer
+    match_subclasses = True
 
     def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        required = [name for name, field in self.target.fields.items() if field.required]
-        return {**schema, "required": required, "additionalProperties": False}
+        schema = {**schema, "additionalProperties": False}
+        target = self.target if isinstance(self.target, type) else type(self.target)
+        if issubclass(target, PartnerMetadataSerializer):
+            fields = PartnerMetadataSerializer().fields
+            schema["required"] = [name for name, field in fields.items() if field.required]
+        return schema
+
+
+# What `str.strip` removes (DRF trims text fields with it before checking they are blank).
+_STRIPPED = (
+    "\\u0009-\\u000D\\u001C-\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029"
+    "\\u202F\\u205F\\u3000"
+)
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NO_NUL_NOT_BLANK_PATTERN = f"^[^\\u0000]*[^\\u0000{_STRIPPED}][^\\u0000]*$"
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A strict text field as DRF's CharField is described, plus what DRF refuses beyond
+    it (422): U+0000 anywhere, and, where it trims, text that is only white space."""
+
+    target_class = StrictCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        trims = self.target.trim_whitespace and not self.target.allow_blank
+        pattern = NO_NUL_NOT_BLANK_PATTERN if trims else NO_NUL_PATTERN
+        return {"pattern": pattern, **schema}
 
 
 def error(description: str) -> OpenApiResponse:
@@ -99,6 +135,16 @@ ERRORS: dict[int, OpenApiResponse] = {
         ),
     ),
 }
+
+
+URI_TOO_LONG = OpenApiResponse(
+    OpenApiTypes.STR,
+    description=(
+        "The request line (method, path and query) is over 4094 bytes: the HTTP server "
+        "(gunicorn's limit_request_line) refuses it with its own HTML page before the "
+        "gateway reads it. Long `value` lists call for several lookups."
+    ),
+)
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -328,7 +374,7 @@ class LookupSchema(AutoSchema):
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         ok = OpenApiResponse(LookupPageSerializer, description="One page of objects.")
         codes = (400, 401, 404, 405, 422, 429)
-        return {200: ok, **errors(*codes)}
+        return {200: ok, **errors(*codes), (414, "text/html"): URI_TOO_LONG}
 
 
 class TokenSchema(AutoSchema):
@@ -379,7 +425,6 @@ class TokenSchema(AutoSchema):
         }
 
 
-LOOKUP_VALUE = "value"
 NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
 METADATA_VALUE_SCHEMA: dict[str, Any] = {
     "description": (
@@ -427,6 +472,8 @@ def postprocess(
             if not isinstance(operation, dict):
                 continue
             _value_as_json(operation)
+            if operation.get("operationId") == TOKEN_OPERATION:
+                operation["requestBody"]["required"] = True  # no body is a 400
             if operation.get("operationId") == "create_webhook_subscription":
                 links = {
                     name: {**link, "parameters": _SUBSCRIPTION_ID}
