@@ -125,7 +125,7 @@ def test_the_document_says_what_the_server_does(fuzz_server: LiveServer, tmp_pat
     ]
     started = time.monotonic()
     run = subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1200
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200
     )
     elapsed = time.monotonic() - started
     output = run.stdout + run.stderr
