@@ -428,7 +428,9 @@ def _compiled_lookup(shape: _LookupShape) -> CompiledQuery:
         placeholders["user_id"] = Placeholder(_SENTINEL_USER, User._meta.pk)
     if shape.scoped and linkable.entity_field:
         # An entity's own scope is its primary key, named "pk", which `get_field` cannot find.
-        scope_field = meta.pk if linkable.entity_field == "pk" else meta.get_field(linkable.entity_field)
+        scope_field = (
+            meta.pk if linkable.entity_field == "pk" else meta.get_field(linkable.entity_field)
+        )
         placeholders["scope"] = Placeholder(_SENTINEL_SCOPE, scope_field)
     if shape.after:
         sentinel = _SENTINEL_KEYS[linkable.identifier_kind]

@@ -33,8 +33,8 @@ from metadata.rest.serializers import (
     EnvelopeSerializer,
     ErrorResponseSerializer,
     LookupPageSerializer,
-    StrictCharField,
     PartnerMetadataSerializer,
+    StrictCharField,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
 )
@@ -348,7 +348,7 @@ class LookupSchema(AutoSchema):
                 OpenApiTypes.STR,  # replaced by JSON content in `postprocess`
                 description=(
                     'A value as JSON text: `"id_6c8f1262fdbc"` (with the quotes) for a '
-                    "string, `42`, `true`, `null`, `{\"a\": 1}`. Repeat the parameter to find "
+                    'string, `42`, `true`, `null`, `{"a": 1}`. Repeat the parameter to find '
                     "objects whose value is any of them (OpenAPI describes one). Text that is "
                     "not JSON is a 400; a value that breaks the rules of a document's values "
                     "(U+0000 in a string, nested too deep) is a 422."

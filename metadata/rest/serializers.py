@@ -182,9 +182,7 @@ MSG_GRANT_UNKNOWN = "grant_type must be client_credentials, entity_user or passw
 
 
 def _text(max_length: int, help_text: str, *, secret: bool = False) -> serializers.CharField:
-    return StrictCharField(
-        max_length=max_length, trim_whitespace=not secret, help_text=help_text
-    )
+    return StrictCharField(max_length=max_length, trim_whitespace=not secret, help_text=help_text)
 
 
 class ClientCredentialsGrantSerializer(serializers.Serializer):

@@ -71,8 +71,11 @@ class SubscriptionListSerializer(serializers.Serializer):
 # literal in any notation, and never `localhost`), an optional port and path. The service
 # also takes public IP literals; the document promises only names.
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_TOP_LABEL = "(?![Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](?:[:/]|$))[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-WEBHOOK_URL_PATTERN = f"^https://(?:{_LABEL}\\.)+{_TOP_LABEL}(?::[0-9]{{1,4}})?(?:/[A-Za-z0-9._~/-]*)?$"
+_NOT_LOCALHOST = "(?![Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](?:[:/]|$))"
+_TOP_LABEL = f"{_NOT_LOCALHOST}[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+WEBHOOK_URL_PATTERN = (
+    f"^https://(?:{_LABEL}\\.)+{_TOP_LABEL}(?::[0-9]{{1,4}})?(?:/[A-Za-z0-9._~/-]*)?$"
+)
 
 
 @extend_schema_field(
@@ -237,7 +240,9 @@ class SubscriptionView(WebhookView):
     )
     def patch(self, request: Request, subscription_id: str) -> Response:
         subscription = self.subscription(subscription_id)
-        subscriptions.update_subscription(subscription=subscription, **_fields(request, partial=True))
+        subscriptions.update_subscription(
+            subscription=subscription, **_fields(request, partial=True)
+        )
         return Response(SubscriptionSerializer(subscription).data)
 
     @extend_schema(

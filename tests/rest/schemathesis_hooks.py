@@ -1,12 +1,12 @@
 """Schemathesis hooks for `test_schemathesis_live` (loaded through `SCHEMATHESIS_HOOKS`).
 
-A schema-valid request can be rightly refused for reasons JSON Schema cannot state,
-each stated in words in the document: a conditional write whose `If-Match` no longer holds
-(412, like 409 a matter of the server's state), a document over its byte limit after the
-change (422, `x-max-bytes`), and a pagination token the server never issued (422), and a request line longer than the
-HTTP server takes (414, on the lookups). The
-test lets `positive_data_acceptance` take 412, 414 and 422 on those operations, and this check
-takes the slack back: such a refusal passes only for exactly that reason.
+A schema-valid request can be rightly refused for reasons JSON Schema cannot state, each
+stated in words in the document: a conditional write whose `If-Match` no longer holds (412,
+like 409 a matter of the server's state), a document over its byte limit after the change
+(422, `x-max-bytes`), a pagination token the server never issued (422), and a request line
+longer than the HTTP server takes (414, on the lookups). The test lets
+`positive_data_acceptance` take 412, 414 and 422 on those operations, and this check takes
+the slack back: such a refusal passes only for exactly that reason.
 """
 
 from __future__ import annotations
