@@ -217,7 +217,8 @@ IF_MATCH_RULES = (
     "when the object has no metadata yet) or the document's current ETag, compared strongly "
     "(a weak tag never matches); otherwise 412 and nothing is written. A header that is "
     "present but holds no tag (an empty value, or only commas and spaces) matches nothing: "
-    "412. The order of answers: 401, 404, 403, then 422 for a body that is not "
+    "412. The order of answers: 413 (a body over the limit) first, then 401, 404, 403, then "
+    "400 or 415 for a body that is not JSON, 422 for a body that is not "
     '`{"metadata": {...}}`, then 412, then 422 for a document that breaks a rule.'
 )
 IF_MATCH = OpenApiParameter(
@@ -361,11 +362,11 @@ class LookupSchema(AutoSchema):
             ),
             OpenApiParameter(
                 "pagination_token",
-                {"type": "string", "pattern": "^[A-Za-z0-9_-]*$"},
+                str,
                 description=(
-                    "next_pagination_token of the previous page, as it came. A token the "
-                    "server did not issue is refused with 422 unless it happens to decode "
-                    "to an identifier of this collection."
+                    "next_pagination_token of the previous page, as it came (opaque). A "
+                    "token the server did not issue is refused with 422, unless it happens "
+                    "to decode to an identifier of this collection."
                 ),
             ),
             *MONITE_HEADERS,
