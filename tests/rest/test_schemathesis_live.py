@@ -101,6 +101,17 @@ def summary(report_dir: Path) -> tuple[int, dict[str, set[int]]]:
     return sent, statuses
 
 
+def documented(server: LiveServer) -> set[str]:
+    """`METHOD /path` of every operation the served document lists."""
+    document = requests.get(f"{server.url}/v1/schema/?format=json", timeout=30).json()
+    return {
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+
+
 def reached(answers: set[int]) -> bool:
     """The logic was reached: the operation answered at least once with success."""
     return any(200 <= status < 300 for status in answers)
@@ -151,12 +162,14 @@ def test_the_document_says_what_the_server_does(fuzz_server: LiveServer, tmp_pat
     print(output[-3000:])
     assert run.returncode == 0, output[-20000:]
     sent, statuses = summary(tmp_path)
-    logic = sorted(label for label, answers in statuses.items() if reached(answers))
-    missed = sorted(set(statuses) - set(logic))
+    operations = documented(fuzz_server)
+    logic = sorted(label for label in operations if reached(statuses.get(label, set())))
+    missed = sorted(operations - set(logic))
     print(
-        f"schemathesis: {sent} requests, {len(logic)} of {len(statuses)} operations answered "
-        f"2xx (logic reached), not reached: {missed}, findings: 0, wall time {elapsed:.0f} s"
+        f"schemathesis: {sent} requests, logic reached (a 2xx) in {len(logic)} of "
+        f"{len(operations)} documented operations, not reached: {missed}, findings: 0, "
+        f"wall time {elapsed:.0f} s"
     )
     # The demo examples lead every partner_metadata operation to a real object.
-    metadata = {label for label in statuses if label.endswith("/partner_metadata")}
+    metadata = {label for label in operations if label.endswith("/partner_metadata")}
     assert metadata and metadata <= set(logic), sorted(metadata - set(logic))
