@@ -11,6 +11,7 @@ the slack back: such a refusal passes only for exactly that reason.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import schemathesis
@@ -52,3 +53,12 @@ def valid_requests_refused_only_as_documented(ctx: Any, response: Any, case: Any
             f"a schema-valid request refused for {types}"
         )
     return None
+
+
+def ndjson(ctx: Any, value: Any) -> bytes:
+    """NDJSON bodies (the provisioning route, contract section 13): one JSON text a line."""
+    lines = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+
+
+schemathesis.serializer("application/x-ndjson")(ndjson)
