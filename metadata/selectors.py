@@ -474,7 +474,8 @@ def _compiled_lookup(shape: _LookupShape) -> CompiledQuery:
     elif shape.scope is ReadScope.CLIENT:
         placeholders["client_id"] = Placeholder(_SENTINEL_CLIENT, PartnerClient._meta.pk)
     if shape.scoped and linkable.entity_field:
-        scope_field = (  # an entity is its own entity: its `entity_field` is "pk"
+        # An entity's own scope is its primary key, named "pk", which `get_field` cannot find.
+        scope_field = (
             meta.pk if linkable.entity_field == "pk" else meta.get_field(linkable.entity_field)
         )
         placeholders["scope"] = Placeholder(_SENTINEL_SCOPE, scope_field)

@@ -10,24 +10,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 
 from metadata import linkables, rules, selectors
 from metadata.rest import headers
 from metadata.rest.serializers import (
     GRANTS,
+    KEY_SCHEMA,
+    METADATA_VALUE,
+    EnvelopeSerializer,
     ErrorResponseSerializer,
     LookupPageSerializer,
     PartnerMetadataSerializer,
     ProvisioningSummarySerializer,
+    StrictCharField,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
 )
 
 SECURITY_SCHEME = "bearerAuth"
+LOOKUP_VALUE = "value"
+TOKEN_OPERATION = "auth_token_create"
 
 
 class HeaderTokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -49,15 +64,44 @@ class HeaderTokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class EnvelopeSchemaExtension(OpenApiSerializerExtension):
-    """The envelope takes exactly its members, PATCH included: `metadata` is required there
-    too (drf-spectacular would make it optional), and nothing else is allowed."""
+    """An envelope takes exactly its members: nothing else is allowed (the server answers
+    422 `value_error.extra`). The metadata envelope requires `metadata` on PATCH too
+    (drf-spectacular would make it optional there)."""
 
-    target_class = PartnerMetadataSerializer
+    target_class = EnvelopeSerializer
+    match_subclasses = True
 
     def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        required = [name for name, field in self.target.fields.items() if field.required]
-        return {**schema, "required": required, "additionalProperties": False}
+        schema = {**schema, "additionalProperties": False}
+        target = self.target if isinstance(self.target, type) else type(self.target)
+        if issubclass(target, PartnerMetadataSerializer):
+            fields = PartnerMetadataSerializer().fields
+            schema["required"] = [name for name, field in fields.items() if field.required]
+        return schema
+
+
+# What `str.strip` removes (DRF trims text fields with it before checking they are blank).
+_STRIPPED = (
+    "\\u0009-\\u000D\\u001C-\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029"
+    "\\u202F\\u205F\\u3000"
+)
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NO_NUL_NOT_BLANK_PATTERN = f"^[^\\u0000]*[^\\u0000{_STRIPPED}][^\\u0000]*$"
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A strict text field as DRF's CharField is described, plus what DRF refuses beyond
+    it (422): U+0000 anywhere, and, where it trims, text that is only white space."""
+
+    target_class = StrictCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        trims = self.target.trim_whitespace and not self.target.allow_blank
+        pattern = NO_NUL_NOT_BLANK_PATTERN if trims else NO_NUL_PATTERN
+        return {"pattern": pattern, **schema}
 
 
 def error(description: str) -> OpenApiResponse:
@@ -94,6 +138,16 @@ ERRORS: dict[int, OpenApiResponse] = {
 }
 
 
+URI_TOO_LONG = OpenApiResponse(
+    OpenApiTypes.STR,
+    description=(
+        "The request line (method, path and query) is over 4094 bytes: the HTTP server "
+        "(gunicorn's limit_request_line) refuses it with its own HTML page before the "
+        "gateway reads it. Long `value` lists call for several lookups."
+    ),
+)
+
+
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """The documented error answers of an operation, by status code."""
     return {code: ERRORS[code] for code in codes}
@@ -110,6 +164,23 @@ REQUEST_ID = OpenApiParameter(
     ),
     response=[200],
 )
+# Contract section 8: the demo data's objects, so that examples reach the logic of every
+# operation (a random identifier names nothing and answers 404).
+DEMO_ENTITY = "3a9c5e1e-0000-4000-8000-000000000001"
+DEMO_IDENTIFIERS: dict[str, str | int] = {
+    "accounts": "A-154321",
+    "account_users": "some.test@email.com",
+    "properties": 1,
+    "entities": DEMO_ENTITY,
+    "counterparts": "3a9c5e1e-0000-4000-8000-000000000011",
+    "payables": "3a9c5e1e-0000-4000-8000-000000000021",
+}
+DEMO_CLIENT_GRANT = {
+    "grant_type": "client_credentials",
+    "client_id": "3a9c5e1e-0000-4000-8000-0000000000c1",
+    "client_secret": "demo-client-secret",
+}
+
 MONITE_HEADERS = [
     OpenApiParameter(
         headers.MONITE_VERSION,
@@ -126,6 +197,7 @@ MONITE_HEADERS = [
             "object outside it, or a malformed value, is 404); ignored by accounts, account "
             "users and properties. Echoed back."
         ),
+        examples=[OpenApiExample("Entity One (demo data)", value=DEMO_ENTITY)],
     ),
     *(
         OpenApiParameter(
@@ -139,14 +211,23 @@ MONITE_HEADERS = [
     ),
     REQUEST_ID,
 ]
+IF_MATCH_RULES = (
+    "**If-Match** (optional). Absent: the write is unconditional. Present: a comma-separated "
+    'list of entity tags (`"<tag>"`, `W/"<tag>"`, `*`; a tag sent without its quotes is read '
+    "as if quoted). The write happens only if the list holds `*` (which matches always, also "
+    "when the object has no metadata yet) or the document's current ETag, compared strongly "
+    "(a weak tag never matches); otherwise 412 and nothing is written. A header that is "
+    "present but holds no tag (an empty value, or only commas and spaces) matches nothing: "
+    "412. The order of answers: 413 (a body over the limit) first, then 401, 404, 403, then "
+    "400 or 415 for a body that is not JSON, 422 for a body that is not "
+    '`{"metadata": {...}}`, then 412, then 422 for a document that breaks a rule.'
+)
 IF_MATCH = OpenApiParameter(
     headers.IF_MATCH,
     str,
     OpenApiParameter.HEADER,
-    description=(
-        "One or more ETags (or *): the write happens only if the document's current ETag is "
-        "one of them, else 412 and nothing is written."
-    ),
+    description=IF_MATCH_RULES,
+    examples=[OpenApiExample("any current document", value="*")],
 )
 ETAG = OpenApiParameter(
     headers.ETAG,
@@ -200,14 +281,17 @@ class PartnerMetadataSchema(AutoSchema):
 
     def get_description(self) -> str:
         text = _OPERATIONS[self.method][1].format(noun=self.noun)
-        return f"{text} {self.linkable.description}"
+        conditional = f"\n\n{IF_MATCH_RULES}" if self.method in ("PUT", "PATCH") else ""
+        return f"{text} {self.linkable.description}{conditional}"
 
     def get_override_parameters(self) -> list[OpenApiParameter]:
+        demo = DEMO_IDENTIFIERS.get(self.linkable.collection)
         identifier = OpenApiParameter(
             "identifier",
             _IDENTIFIER_TYPES[self.linkable.identifier_kind],
             OpenApiParameter.PATH,
             description=self.linkable.description,
+            examples=[] if demo is None else [OpenApiExample("demo data", value=demo)],
         )
         writing = [IF_MATCH] if self.method in ("PUT", "PATCH") else []
         return [identifier, *MONITE_HEADERS, *writing, ETAG]
@@ -253,17 +337,23 @@ class LookupSchema(AutoSchema):
         return [
             OpenApiParameter(
                 "key",
-                {"type": "string", "minLength": 1, "maxLength": rules.MAX_KEY_LENGTH},
+                KEY_SCHEMA,
                 required=True,
-                description="The metadata key the objects must have.",
+                description=(
+                    "The metadata key the objects must have; the same rules as a document's "
+                    "keys (422 otherwise)."
+                ),
+                examples=[OpenApiExample("the seed's key", value="external_id")],
             ),
             OpenApiParameter(
-                "value",
-                str,
-                many=True,
+                LOOKUP_VALUE,
+                OpenApiTypes.STR,  # replaced by JSON content in `postprocess`
                 description=(
-                    'A value as JSON text (`"id_6c8f1262fdbc"` with the quotes, `42`); '
-                    "several mean any of them. Text that is not JSON is a 400."
+                    'A value as JSON text: `"id_6c8f1262fdbc"` (with the quotes) for a '
+                    'string, `42`, `true`, `null`, `{"a": 1}`. Repeat the parameter to find '
+                    "objects whose value is any of them (OpenAPI describes one). Text that is "
+                    "not JSON is a 400; a value that breaks the rules of a document's values "
+                    "(U+0000 in a string, nested too deep) is a 422."
                 ),
             ),
             OpenApiParameter(
@@ -274,7 +364,11 @@ class LookupSchema(AutoSchema):
             OpenApiParameter(
                 "pagination_token",
                 str,
-                description="next_pagination_token of the previous page.",
+                description=(
+                    "next_pagination_token of the previous page, as it came (opaque). A "
+                    "token the server did not issue is refused with 422, unless it happens "
+                    "to decode to an identifier of this collection."
+                ),
             ),
             *MONITE_HEADERS,
         ]
@@ -282,7 +376,7 @@ class LookupSchema(AutoSchema):
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         ok = OpenApiResponse(LookupPageSerializer, description="One page of objects.")
         codes = (400, 401, 404, 405, 422, 429)
-        return {200: ok, **errors(*codes)}
+        return {200: ok, **errors(*codes), (414, "text/html"): URI_TOO_LONG}
 
 
 class TokenSchema(AutoSchema):
@@ -306,6 +400,16 @@ class TokenSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[OpenApiParameter]:
         return [REQUEST_ID]
+
+    def get_examples(self) -> list[OpenApiExample]:
+        return [
+            OpenApiExample(
+                "the demo partner client",
+                value=DEMO_CLIENT_GRANT,
+                request_only=True,
+                description="Contract section 8: a token for the demo partner's integration.",
+            )
+        ]
 
     def get_request_serializer(self) -> Any:
         return PolymorphicProxySerializer(
@@ -381,3 +485,91 @@ class ProvisioningSchema(AutoSchema):
             ),
             429: ERRORS[429],
         }
+
+
+NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
+METADATA_VALUE_SCHEMA: dict[str, Any] = {
+    "description": (
+        "Any JSON value: no string and no member name holds U+0000, numbers are finite, and "
+        f"it nests at most {rules.MAX_DEPTH} levels (`x-max-depth`)."
+    ),
+    "anyOf": [
+        {"type": "null"},
+        {"type": "boolean"},
+        {"type": "number"},
+        NO_NUL,
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{METADATA_VALUE}"}},
+        {
+            "type": "object",
+            "propertyNames": NO_NUL,
+            "additionalProperties": {"$ref": f"#/components/schemas/{METADATA_VALUE}"},
+        },
+    ],
+    "x-max-depth": rules.MAX_DEPTH,
+}
+_SUBSCRIPTION_ID = {"subscription_id": "$response.body#/id"}
+SUBSCRIPTION_LINKS: dict[str, dict[str, Any]] = {
+    "GetSubscription": {"operationId": "get_webhook_subscription"},
+    "UpdateSubscription": {"operationId": "update_webhook_subscription"},
+    "DeleteSubscription": {"operationId": "delete_webhook_subscription"},
+    "RotateSecret": {"operationId": "rotate_webhook_secret"},
+    "ListDeliveries": {"operationId": "list_webhook_deliveries"},
+}
+
+
+def postprocess(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """A drf-spectacular `POSTPROCESSING_HOOKS` entry: what its builders cannot emit.
+
+    The self-referring `MetadataValue` (OpenAPI 3.1), the lookup's `value` as JSON content
+    (a parameter serialised as JSON text), and the OpenAPI links that lead from a created
+    webhook subscription to its operations and from a read document to a conditional write.
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})[METADATA_VALUE] = (
+        METADATA_VALUE_SCHEMA
+    )
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            _value_as_json(operation)
+            if operation.get("operationId") == TOKEN_OPERATION:
+                operation["requestBody"]["required"] = True  # no body is a 400
+            if operation.get("operationId") == "create_webhook_subscription":
+                links = {
+                    name: {**link, "parameters": _SUBSCRIPTION_ID}
+                    for name, link in SUBSCRIPTION_LINKS.items()
+                }
+                operation["responses"]["201"]["links"] = links
+            elif method == "get" and "ETag" in operation["responses"]["200"].get("headers", {}):
+                operation["responses"]["200"]["links"] = _conditional_writes(item)
+    return result
+
+
+def _value_as_json(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "query" and parameter["name"] == LOOKUP_VALUE:
+            for member in ("schema", "style", "explode"):
+                parameter.pop(member, None)
+            parameter["content"] = {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{METADATA_VALUE}"},
+                    "example": "id_6c8f1262fdbc",
+                }
+            }
+
+
+def _conditional_writes(item: dict[str, Any]) -> dict[str, Any]:
+    """From a read document to PUT and PATCH of the same object with its ETag."""
+    return {
+        f"{method.capitalize()}IfUnchanged": {
+            "operationId": item[method]["operationId"],
+            "parameters": {
+                "identifier": "$request.path.identifier",
+                f"header.{headers.IF_MATCH}": f"$response.header.{headers.ETAG}",
+            },
+        }
+        for method in ("put", "patch")
+        if method in item
+    }

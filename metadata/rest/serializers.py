@@ -22,17 +22,62 @@ MSG_EXTRA = "unexpected member; the body takes only {allowed}"
 # DRF formats field messages with str.format: braces are doubled.
 MSG_METADATA_MISSING = 'the member "metadata" is required, e.g. {{"metadata": {{}}}}'
 
+# Contract section 4 in JSON Schema (2020-12, as OpenAPI 3.1 uses it). A key: 1 to
+# MAX_KEY_LENGTH characters, no C0/C1 control character, at least one character that is not
+# white space (Python's `str.isspace`, less the control characters already excluded).
+_CONTROL = "\\u0000-\\u001F\\u007F-\\u009F"
+_SPACE = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+KEY_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+KEY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": rules.MAX_KEY_LENGTH,
+    "pattern": KEY_PATTERN,
+}
+METADATA_VALUE = "MetadataValue"
+"""The component (added by `metadata.rest.schema.postprocess`): any JSON value whose strings
+and member names hold no U+0000; it refers to itself, which OpenAPI 3.1 allows."""
+
 DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "additionalProperties": True,
+    "propertyNames": KEY_SCHEMA,
+    "additionalProperties": {"$ref": f"#/components/schemas/{METADATA_VALUE}"},
     "description": (
-        "Keys map to any JSON value. Keys are 1 to "
-        f"{rules.MAX_KEY_LENGTH} characters, not only white space, without control characters; "
-        f"values nest at most {rules.MAX_DEPTH} levels; the whole document, as compact UTF-8 "
-        f"JSON with sorted keys, is at most {rules.MAX_DOCUMENT_BYTES} bytes."
+        f"Keys map to any JSON value. Keys are 1 to {rules.MAX_KEY_LENGTH} characters, not "
+        "only white space, without control characters (U+0000-U+001F, U+007F-U+009F); no "
+        "string anywhere may contain U+0000; values nest at most "
+        f"{rules.MAX_DEPTH} levels (a scalar is depth 0, an array or object 1 + its deepest "
+        "member); the whole document after the change, as compact UTF-8 JSON with sorted "
+        f"keys, is at most {rules.MAX_DOCUMENT_BYTES} bytes (`x-max-bytes`: JSON Schema cannot "
+        "count bytes). A document breaking a rule is refused with 422 and nothing is written."
     ),
+    "x-max-bytes": rules.MAX_DOCUMENT_BYTES,
+    "x-max-depth": rules.MAX_DEPTH,
     "example": {"external_id": "id_6c8f1262fdbc", "comment": ""},
 }
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only: DRF's field also takes "yes", 1, "on" and the like, which
+    a generated client (and the OpenAPI `boolean` it reads) never means."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError  # pragma: no cover - `fail` raises
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's field turns numbers into text, which the schema's `string`
+    does not promise."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def json_kind(value: Any) -> str:
@@ -137,9 +182,7 @@ MSG_GRANT_UNKNOWN = "grant_type must be client_credentials, entity_user or passw
 
 
 def _text(max_length: int, help_text: str, *, secret: bool = False) -> serializers.CharField:
-    return serializers.CharField(
-        max_length=max_length, trim_whitespace=not secret, help_text=help_text
-    )
+    return StrictCharField(max_length=max_length, trim_whitespace=not secret, help_text=help_text)
 
 
 class ClientCredentialsGrantSerializer(serializers.Serializer):

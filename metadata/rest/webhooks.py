@@ -13,21 +13,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metadata.errors import NotFound, RuleViolation, Violation
+from metadata.errors import NotFound
 from metadata.models import WebhookDelivery, WebhookSubscription
 from metadata.permissions import MetadataPermission, metadata_permission
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.parsers import StrictJSONParser
 from metadata.rest.schema import errors
+from metadata.rest.serializers import EnvelopeSerializer, StrictBooleanField, StrictCharField
 from metadata.webhooks import subscriptions
 from metadata.webhooks.events import EVENT_TYPES, object_types
+from metadata.webhooks.targets import MAX_URL_LENGTH
 
-MSG_BODY_NOT_OBJECT = "the body must be a JSON object"
 MSG_NO_DELIVERY = "No such delivery for this subscription."
 DELIVERY_PAGE = 100
 TAGS = ["Webhook subscriptions"]
@@ -66,15 +67,49 @@ class SubscriptionListSerializer(serializers.Serializer):
     data = SubscriptionSerializer(many=True)
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
-    """For the schema only: the service validates (its messages are the contract's)."""
+# What the service accepts (contract section 11), as JSON Schema: https only (the gateway's
+# production setting, DEBUG off), a DNS name whose last label starts with a letter (so no IP
+# literal in any notation, and never `localhost`), an optional port and path. The service
+# also takes public IP literals; the document promises only names.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_NOT_LOCALHOST = "(?![Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](?:[:/]|$))"
+_TOP_LABEL = f"{_NOT_LOCALHOST}[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+WEBHOOK_URL_PATTERN = (
+    f"^https://(?:{_LABEL}\\.)+{_TOP_LABEL}(?::[0-9]{{1,4}})?(?:/[A-Za-z0-9._~/-]*)?$"
+)
 
-    url = serializers.URLField()
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": MAX_URL_LENGTH,
+        "pattern": WEBHOOK_URL_PATTERN,
+        "description": (
+            "Where events are POSTed: an https URL of a public host (when the gateway runs "
+            "with DEBUG off; http too with DEBUG on). A host that is, or resolves at delivery "
+            "time to, a loopback, private, link-local, unique-local, multicast or unspecified "
+            "address, or localhost, is refused: at creation with 422 when it is such a literal "
+            "address or localhost, at delivery as a failed attempt."
+        ),
+        "example": "https://hooks.example.com/metadata",
+    }
+)
+class WebhookURLField(StrictCharField):
+    """The target URL: a JSON string here; `metadata.webhooks.targets` judges it."""
+
+
+class SubscriptionInputSerializer(EnvelopeSerializer):
+    """A subscription as sent: exactly these members (others are 422), each of its JSON type
+    (a boolean is `true` or `false`, a list a list); the service judges the values."""
+
+    url = WebhookURLField(trim_whitespace=False)
     object_type = serializers.ChoiceField(choices=object_types())
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_TYPES), required=False
+        child=serializers.ChoiceField(choices=EVENT_TYPES),
+        required=False,
+        help_text="The events to receive; empty (the default) means all of them.",
     )
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False, help_text="false pauses deliveries.")
 
 
 class AttemptSerializer(serializers.Serializer):
@@ -116,23 +151,11 @@ class DeliveryListSerializer(serializers.Serializer):
     data = DeliverySerializer(many=True)
 
 
-def _body(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise RuleViolation([Violation(("body",), MSG_BODY_NOT_OBJECT, "type_error.dict")])
-    return request.data
-
-
-def _fields(body: dict[str, Any]) -> dict[str, Any]:
-    known = ("url", "object_type", "event_types", "is_active")
-    unknown = sorted(set(body) - set(known))
-    if unknown:
-        raise RuleViolation(
-            [
-                Violation(("body", key), f"unknown field {key!r}", "value_error.extra")
-                for key in unknown
-            ]
-        )
-    return {key: body[key] for key in known if key in body}
+def _fields(request: Request, *, partial: bool = False) -> dict[str, Any]:
+    """The members of the body, each of its JSON type; 422 for anything else."""
+    sent = SubscriptionInputSerializer(data=request.data, partial=partial)
+    sent.is_valid(raise_exception=True)
+    return dict(sent.validated_data)
 
 
 class WebhookView(GatewayAPIView):
@@ -180,7 +203,7 @@ class SubscriptionsView(WebhookView):
         },
     )
     def post(self, request: Request) -> Response:
-        fields = _fields(_body(request))
+        fields = _fields(request)
         subscription = subscriptions.create_subscription(
             url=fields.get("url"),
             object_type=fields.get("object_type"),
@@ -218,7 +241,9 @@ class SubscriptionView(WebhookView):
     )
     def patch(self, request: Request, subscription_id: str) -> Response:
         subscription = self.subscription(subscription_id)
-        subscriptions.update_subscription(subscription=subscription, **_fields(_body(request)))
+        subscriptions.update_subscription(
+            subscription=subscription, **_fields(request, partial=True)
+        )
         return Response(SubscriptionSerializer(subscription).data)
 
     @extend_schema(

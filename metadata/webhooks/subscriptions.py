@@ -50,7 +50,8 @@ def _violations(url: Any, object_type: Any, event_types: Any) -> list[Violation]
         message = MSG_OBJECT_TYPE.format(choices=", ".join(object_types()))
         found.append(Violation(("object_type",), message, "value_error.object_type"))
     if event_types is not UNSET and (
-        not isinstance(event_types, list) or not set(event_types) <= set(EVENT_TYPES)
+        not isinstance(event_types, list)
+        or not all(isinstance(name, str) and name in EVENT_TYPES for name in event_types)
     ):
         message = MSG_EVENT_TYPES.format(choices=", ".join(EVENT_TYPES))
         found.append(Violation(("event_types",), message, "value_error.event_types"))
@@ -67,7 +68,7 @@ def create_subscription(
 ) -> WebhookSubscription:
     """A new subscription owned by `actor_id` (and `client_id`, the partner client whose
     token made it); its `secret` is generated here and shown to the caller once."""
-    event_types = list(event_types) if event_types is not None else []
+    event_types = [] if event_types is None else event_types
     found = _violations(url, object_type, event_types)
     if found:
         raise RuleViolation(found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 
+from metadata import rules
 from metadata.linkables import all_linkables
+from tests.conftest import PARTNER
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +22,7 @@ CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 PARTNER_METADATA_CODES = {
     *("200", "400", "401", "403", "404", "405", "412", "413", "415", "422", "429"),
 }
-LOOKUP_CODES = {"200", "400", "401", "404", "405", "422", "429"}
+LOOKUP_CODES = {"200", "400", "401", "404", "405", "414", "422", "429"}
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +149,98 @@ def test_each_lookup_documents_its_query_and_statuses(served: dict[str, Any]) ->
         assert query["limit"]["schema"]["maximum"] == 100
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok["$ref"] == "#/components/schemas/LookupPage"
+
+
+# What the document promises, checked against the server (issue 23).
+
+KEY_SAMPLES = (
+    "a",
+    "external_id",
+    " x ",
+    "x" * 100,
+    "x" * 101,
+    "",
+    " ",
+    "\u00a0\u3000",
+    "\t",
+    "a\u0000",
+    "a\u001f",
+    "a\u007f",
+    "a\u0085",
+    "\u009f",
+    "\u00a0a",
+    "\u2028",
+    "é",
+    "😀",
+)
+
+
+def test_the_documented_key_rules_are_the_servers(served: dict[str, Any]) -> None:
+    schema = served["components"]["schemas"]["PartnerMetadataRequest"]["properties"]["metadata"]
+    names = schema["propertyNames"]
+    pattern = re.compile(names["pattern"])
+    for key in KEY_SAMPLES:
+        documented = names["minLength"] <= len(key) <= names["maxLength"] and bool(
+            pattern.search(key)
+        )
+        assert documented == (rules.key_violations(key, ()) == []), repr(key)
+
+
+def test_every_conditional_write_states_the_if_match_rules(served: dict[str, Any]) -> None:
+    for path, method, operation in operations(served):
+        if method in ("put", "patch"):
+            assert "empty value" in operation["description"], (path, method)
+            assert "412" in operation["description"], (path, method)
+
+
+def test_path_examples_name_demo_objects_the_partner_reaches(
+    served: dict[str, Any], token_for: Any
+) -> None:
+    """Each example leads to a 200, so a generated client (or a fuzzer) reaches the logic."""
+    headers = {"Authorization": f"Bearer {token_for(PARTNER)}"}
+    for path, method, operation in operations(served):
+        if method != "get":
+            continue
+        (identifier,) = [p for p in operation["parameters"] if p["in"] == "path"]
+        (example,) = identifier["examples"].values()
+        concrete = path.replace("{identifier}", str(example["value"]))
+        assert Client().get(concrete, headers=headers).status_code == 200, concrete
+
+
+def test_the_token_example_is_the_demo_clients_grant(served: dict[str, Any], demo: None) -> None:
+    body = served["paths"]["/v1/auth/token"]["post"]["requestBody"]
+    assert body["required"] is True
+    (example,) = body["content"]["application/json"]["examples"].values()
+    response = Client().post("/v1/auth/token", example["value"], content_type="application/json")
+    assert response.status_code == 200, response.content
+
+
+def test_a_created_subscription_links_to_its_operations(served: dict[str, Any]) -> None:
+    created = served["paths"]["/v1/webhook_subscriptions"]["post"]["responses"]["201"]
+    targets = {link["operationId"] for link in created["links"].values()}
+    assert targets == {
+        "get_webhook_subscription",
+        "update_webhook_subscription",
+        "delete_webhook_subscription",
+        "rotate_webhook_secret",
+        "list_webhook_deliveries",
+    }
+    ids = {
+        operation.get("operationId")
+        for item in served["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    }
+    assert targets <= ids
+
+
+def test_bodies_that_refuse_extras_say_so(served: dict[str, Any]) -> None:
+    schemas = served["components"]["schemas"]
+    for name in ("SubscriptionInputRequest", "PatchedSubscriptionInputRequest"):
+        assert schemas[name]["additionalProperties"] is False
+        assert schemas[name]["properties"]["is_active"]["type"] == "boolean"
+    lookup = served["paths"]["/v1/accounts/partner_metadata"]["get"]["parameters"]
+    (value,) = [p for p in lookup if p["name"] == "value"]
+    assert value["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MetadataValue"
+    }
