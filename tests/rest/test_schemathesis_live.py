@@ -68,6 +68,8 @@ def fuzz_server(django_db_reset_sequences: None) -> Iterator[LiveServer]:
     """A server of its own (throttles raised) over the committed demo data."""
     if connection.vendor != "postgresql":
         pytest.skip("runs on PostgreSQL only (CI budget)")
+    if os.environ.get("SCHEMATHESIS_RUN") == "0":
+        pytest.skip("SCHEMATHESIS_RUN=0: .ci/run fuzzes once, on its first PostgreSQL pass")
     call_command("loaddata", str(DEMO_FIXTURE), verbosity=0)
     server = start_gunicorn(workers=2, extra_env=SERVER_ENV)
     yield server
