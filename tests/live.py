@@ -13,8 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,76 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
+    """Wait for `condition()` to hold, polling; fail naming `what` when it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def silent_listener() -> Iterator[int]:
+    """A TCP port on loopback that accepts every connection and never sends or reads a
+    byte: a hung database or Redis host. Yields the port."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # held open, silent
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for accepted_connection in accepted:
+            accepted_connection.close()
+        listener.close()
+
+
+# `make serve`'s gunicorn command (metadata_gateway/gunicorn.py reads the environment).
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "-c",
+    "python:metadata_gateway.gunicorn",
+    "metadata_gateway.wsgi",
+]
+
+
+def refused_start(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a server start that must refuse (exit) on its own; killed, and the test failed,
+    if it serves instead."""
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"the server started and served instead of refusing: {err[-2000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def database_url() -> str:

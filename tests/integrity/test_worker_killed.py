@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from django.db import connection
 from metadata.models import Metadata, MetadataChange, User, WebhookEvent
 from metadata.tokens import access_token_for
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER
-from tests.live import LiveServer, database_url, start_gunicorn
+from tests.live import LiveServer, database_url, start_gunicorn, until
 
 PATH = f"/v1/counterparts/{COUNTERPART_ONE}/partner_metadata"
 WAIT_SECONDS = 30
@@ -60,15 +59,6 @@ def waiting_backends(conn: psycopg.Connection) -> list[int]:
         """
     ).fetchall()
     return [pid for (pid,) in rows]
-
-
-def until(condition: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_worker_killed_holding_the_row_lock_leaves_nothing_and_blocks_no_one(

@@ -10,15 +10,13 @@ pointed at a listener that accepts and never says a word, so it runs on any test
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 
 from tests.conftest import COUNTERPART_ONE, PARTNER
-from tests.live import LiveServer, start_gunicorn
+from tests.live import LiveServer, silent_listener, start_gunicorn
 
 CLIENT_TIMEOUT = 20  # seconds: several connect timeouts' worth, far below gunicorn's 60
 READ = """
@@ -30,30 +28,9 @@ query read($identifier: String!) {
 
 @pytest.fixture(scope="module")
 def silent_database() -> Iterator[int]:
-    """A TCP listener that accepts every connection and never sends or reads a byte."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            accepted.append(connection)  # held open, silent
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(timeout=5)
-    for connection in accepted:
-        connection.close()
-    listener.close()
+    """A database host that accepts every connection and never answers."""
+    with silent_listener() as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

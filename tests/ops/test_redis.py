@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +18,7 @@ from django.core.management import call_command
 from metadata.models import User
 from metadata.tokens import access_token_for
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER
-from tests.live import LiveServer, start_gunicorn
+from tests.live import LiveServer, silent_listener, start_gunicorn
 
 PATH = f"/v1/counterparts/{COUNTERPART_ONE}/partner_metadata"
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -76,29 +74,9 @@ def require_redis() -> None:
 
 @contextlib.contextmanager
 def hung_redis() -> Iterator[str]:
-    """A listener that accepts connections and never answers: a Redis that hangs."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        for connection in accepted:
-            connection.close()
-        listener.close()
+    """A Redis that accepts connections and never answers."""
+    with silent_listener() as port:
+        yield f"redis://127.0.0.1:{port}/0"
 
 
 def test_a_hung_redis_costs_a_bounded_wait_and_degrades_only_throttling(

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,12 @@ from metadata.principals import Principal
 from metadata.selectors import find_target
 from metadata.tokens import access_token_for
 from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, PARTNER, SUPPORT_LEAD
-from tests.live import LiveServer, database_url, free_port, start_gunicorn
+from tests.live import LiveServer, database_url, free_port, start_gunicorn, until
 
 PATH = f"/v1/counterparts/{COUNTERPART_ONE}/partner_metadata"
 LOOKUP = "/v1/counterparts/partner_metadata"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 HBA_LINE = "host replication all 127.0.0.1/32 trust  # metadata-gateway replica tests"
-WAIT_SECONDS = 60
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="streaming replication is PostgreSQL's"
@@ -122,15 +121,6 @@ class Replica:
             lambda: self.execute(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0],
             "the replica to catch up",
         )
-
-
-def until(condition: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from django.test import Client
 
 from metadata.graphql.view import document_cache
 from tests.conftest import DEMO_PASSWORD, SOME_TEST
-from tests.live import free_port
+from tests.live import GUNICORN, free_port, refused_start
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROXY = "127.0.0.1"  # the reverse proxy in front of `make serve`'s loopback bind
@@ -199,23 +198,7 @@ def serve(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             **extra_env,
         }
     )
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:metadata_gateway.gunicorn"]
-    process = subprocess.Popen(
-        [*command, "metadata_gateway.wsgi"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"gunicorn started and served: {err[-2000:]}")
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return refused_start(GUNICORN, env)
 
 
 def test_serve_refuses_several_workers_that_would_each_count_alone() -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.live import free_port
+from tests.live import GUNICORN, free_port, refused_start
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEVELOPMENT_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
@@ -94,29 +93,7 @@ def test_debug_on_keeps_the_development_defaults() -> None:
 
 def test_gunicorn_refuses_to_start_without_keys() -> None:
     env = environment(BIND=f"127.0.0.1:{free_port()}", WEB_CONCURRENCY="1")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:metadata_gateway.gunicorn",
-            "metadata_gateway.wsgi",
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail("gunicorn started without keys")
-    result = subprocess.CompletedProcess([], process.returncode, out, err)
+    result = refused_start(GUNICORN, env)
     assert_refused_naming(result, "SECRET_KEY")
 
 
