@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -188,18 +187,9 @@ def wait_until_healthy(server: LiveServer, timeout: float = 60) -> None:
 
 
 @pytest.fixture(scope="session")
-def gunicorn_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
-    """Started after one flush of the test database.
-
-    Migrations give the content types their ids in one order and every later flush (each
-    `live_demo` test ends with one) in another; the server's processes cache those ids, so a
-    worker that cached them before a flush would read and write under another type's id than
-    a worker that came after it. Flushing first makes every flush give the ids the server holds.
-    """
-    from django.core.management import call_command
-
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+def gunicorn_server(django_db_setup: None) -> Iterator[LiveServer]:
+    """One server for the session's live tests (the test database is flushed before it
+    starts: see `django_db_setup` in tests/conftest.py)."""
     server = start_gunicorn()
     yield server
     server.stop()

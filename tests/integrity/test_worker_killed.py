@@ -65,9 +65,10 @@ def test_a_worker_killed_holding_the_row_lock_leaves_nothing_and_blocks_no_one(
     server: LiveServer,
 ) -> None:
     headers = {"Authorization": f"Bearer {access_token_for(User.objects.get(email=PARTNER))}"}
-    assert requests.put(
+    first = requests.put(
         server.url + PATH, json={"metadata": {"kept": 1}}, headers=headers, timeout=30
-    ).ok
+    )
+    assert first.status_code == 200, first.text
     before = (MetadataChange.objects.count(), WebhookEvent.objects.count())
     workers = workers_of(server)
 

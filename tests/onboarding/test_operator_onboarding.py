@@ -3,14 +3,18 @@ migration, a superuser from the environment."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
 from metadata.models import ClientKind, Entity, Metadata, PartnerClient, User
@@ -140,6 +144,13 @@ def test_a_provisioning_client_is_marked_and_reaches_no_metadata(demo: None) -> 
 
 
 def test_the_migration_makes_the_support_groups_with_their_permissions() -> None:
+    """The data migration's own function, run on this (flushed) database as `migrate` runs it
+    on an empty one."""
+    migration = importlib.import_module("metadata.migrations.0008_support_groups")
+    Group.objects.filter(name__in=migration.GROUPS).delete()
+    state = MigrationLoader(connection).project_state(("metadata", "0008_support_groups"))
+    migration.create_groups(state.apps, SimpleNamespace(connection=connection))
+
     def granted(name: str) -> set[str]:
         group = Group.objects.get(name=name)
         return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
