@@ -10,6 +10,9 @@ from metadata.models import Counterpart, Entity
 from metadata.principals import Principal
 from metadata.tokens import principal_from_header
 from tests.conftest import ENTITY_ONE
+from tests.rest.conftest import _fresh_rate_limits, api_as
+
+__all__ = ["_fresh_rate_limits", "api_as"]
 
 
 @pytest.fixture
