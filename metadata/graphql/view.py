@@ -33,7 +33,7 @@ from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 from metadata import rules
 from metadata.errors import NotJSON, RuleViolation
 from metadata.graphql.documents import DocumentCache
-from metadata.graphql.errors import format_error
+from metadata.graphql.errors import expand_batch_errors, format_error
 from metadata.graphql.schema import schema
 
 MSG_NOT_AN_OBJECT = (
@@ -167,7 +167,7 @@ class MetadataGraphQLView(GraphQLView):
             raise HttpError(HttpResponseNotAllowed(["POST"], message), message)
 
         try:
-            return execute(
+            result = execute(
                 self.schema.graphql_schema,
                 document,
                 root_value=self.get_root_value(request),
@@ -179,3 +179,7 @@ class MetadataGraphQLView(GraphQLView):
             )
         except Exception as error:  # formatted (and logged) as an internal error
             return ExecutionResult(data=None, errors=[error])
+        if isinstance(result, ExecutionResult) and result.errors:
+            errors = expand_batch_errors(list(result.errors))
+            return ExecutionResult(data=result.data, errors=errors, extensions=result.extensions)
+        return result
