@@ -7,6 +7,13 @@ webhook outbox), in one transaction. Concurrent writers of one object queue on t
 (PostgreSQL `FOR NO KEY UPDATE`; SQLite takes its database write lock at BEGIN IMMEDIATE),
 so no key is lost and the size rule holds for the document as committed. On PostgreSQL the
 rows, the audit entries and the event are written by one statement.
+
+A batch (`merge_documents`, `set_keys`; contract section 12) does the same for up to 100
+objects in one transaction. It locks them all in one fixed order (content type, then primary
+key), so batches that overlap in any order queue instead of deadlocking, and it costs a fixed
+number of statements whatever its size. Either every item is written or none is: a refused
+batch lists every refused item (`BatchRefused`), each with the error its single write would
+have raised.
 """
 
 from __future__ import annotations

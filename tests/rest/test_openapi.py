@@ -19,7 +19,7 @@ CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 PARTNER_METADATA_CODES = {
     *("200", "400", "401", "403", "404", "405", "412", "413", "415", "422", "429"),
 }
-LOOKUP_CODES = {"200", "400", "401", "404", "405", "422", "429"}
+LOOKUP_CODES = {"200", "400", "401", "404", "405", "414", "422", "429"}
 
 
 @pytest.fixture(scope="module")
