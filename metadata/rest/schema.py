@@ -370,9 +370,9 @@ class LookupSchema(AutoSchema):
             description="One page of objects (key), or the readable objects asked for (id).",
         )
         codes = (400, 401, 404, 405, 422, 429)
-        too_long = error(
-            "The request line is longer than the server accepts (8190 bytes with make serve): "
-            "100 ids fit; send fewer per request."
+        too_long = OpenApiResponse(  # answered by the HTTP server, before the application
+            description="The request line is longer than the server accepts (8190 bytes with "
+            "make serve): 100 ids fit; send fewer per request."
         )
         return {200: ok, **errors(*codes), 414: too_long}
 
