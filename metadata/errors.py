@@ -153,3 +153,32 @@ class Unavailable(GatewayError):
     def __init__(self) -> None:
         self.retry_after = self.retry_after_seconds
         super().__init__(self.default_message.format(seconds=self.retry_after))
+
+
+class InvalidBatch(GatewayError):
+    """A batch call whose shape is out of range (no items, or more than the limit)."""
+
+    code = "invalid_batch"
+    default_message = "The batch is not valid."
+
+
+@dataclass(frozen=True)
+class ItemRefusal:
+    """Why one item of a batch was refused: the error a single call would have raised."""
+
+    index: int
+    error: GatewayError
+
+
+class BatchRefused(GatewayError):
+    """A batch with refused items: nothing was written. Every refused item is listed, each
+    with the error its single call would have had (`NotFound` for a missing and an
+    unreadable object alike, `PermissionDenied`, `RuleViolation`, `PreconditionFailed`)."""
+
+    code = "batch_refused"
+
+    def __init__(self, refusals: Sequence[ItemRefusal]) -> None:
+        self.refusals = tuple(sorted(refusals, key=lambda refusal: refusal.index))
+        count = len(self.refusals)
+        items = "item was" if count == 1 else "items were"
+        super().__init__(f"{count} {items} refused; nothing was written.")

@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 from metadata.errors import BodyTooLarge
 from metadata.ops.doors import door_of
-from metadata.rules import MAX_BODY_BYTES
+from metadata.rules import MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -35,14 +35,24 @@ class RequestIdMiddleware:
         return response
 
 
-# Routes whose bodies may be larger than `MAX_BODY_BYTES`, with their own limit (their parser
-# holds it for bodies without a declared length).
-BODY_LIMITS: dict[str, int] = {"/v1/provisioning/objects": 4 * 1024 * 1024}
+# Routes whose bodies may be larger than `MAX_BODY_BYTES`, by path: the first match decides
+# (their parsers hold the same limit for bodies without a declared length).
+BODY_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
+    # NDJSON lines from the platform's system of record (contract section 13).
+    (re.compile(r"^/v1/provisioning/objects$"), 4 * 1024 * 1024),
+    # A batch of up to 100 objects' documents (contract section 12).
+    (re.compile(r"^/v1/[a-z_]+/partner_metadata$"), MAX_BATCH_BODY_BYTES),
+)
+
+
+def body_limit(path: str) -> int:
+    """The body limit of a path: `BODY_LIMITS`' first match, else `MAX_BODY_BYTES`."""
+    return next((limit for pattern, limit in BODY_LIMITS if pattern.match(path)), MAX_BODY_BYTES)
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over 64 KiB (or their route's `BODY_LIMITS`) with 413 from their declared
-    length, before anything reads them.
+    """Refuse bodies over 64 KiB (or the path's limit in `BODY_LIMITS`) with 413 from their
+    declared length, before anything reads them.
 
     Each door answers in its own error format (REST's `{"error"}`, GraphQL's `{"errors"}`),
     by the function its error module exposes for this: a GraphQL client must be able to read
@@ -58,7 +68,7 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = BODY_LIMITS.get(request.path_info, MAX_BODY_BYTES)
+        limit = body_limit(request.path) if length > MAX_BODY_BYTES else MAX_BODY_BYTES
         if length > limit:
             answer = import_string(BODY_TOO_LARGE_ANSWERS.get(door_of(request.path), _DEFAULT))
             return answer(BodyTooLarge(limit, length))

@@ -35,40 +35,53 @@ class Rate:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether the work is allowed, and the caller's budget after it (None when the cache
+    did not answer): `limit` per window, `remaining` in this one, `reset` seconds until the
+    next window starts. A door shows the budget in `X-RateLimit-*` headers."""
+
     allowed: bool
     retry_after: int = 0
+    limit: int | None = None
+    remaining: int | None = None
+    reset: int | None = None
 
 
-def check(scope: str, caller: str, rate: Rate | None = None) -> Decision:
-    """Count one request of `caller` in `scope`; refuse past the rate, with seconds to wait."""
+def check(scope: str, caller: str, rate: Rate | None = None, *, cost: int = 1) -> Decision:
+    """Count `cost` units of work (a request, or a batch's items) of `caller` in `scope`;
+    refuse past the rate, with seconds to wait. Refused work still counts: a caller that
+    keeps sending past its budget stays refused until the window ends."""
     rate = rate or Rate.parse(settings.GATEWAY_THROTTLE_RATES[scope])
     now = time.time()
     window = int(now // rate.seconds)
     key = f"ratelimit:{scope}:{caller}:{window}"
     try:
-        count = cache.incr(key)
+        count = cache.incr(key, cost)
     except ValueError:  # the window's first request: no counter yet
-        count = _start_window(key, rate)
+        count = _start_window(key, rate, cost)
     if count is None:  # the cache did not answer: degrade to no throttling
         return Decision(allowed=True)
+    reset = max(1, int((window + 1) * rate.seconds - now + 0.999))
+    remaining = max(0, rate.requests - count)
     if count > rate.requests:
-        retry_after = max(1, int((window + 1) * rate.seconds - now + 0.999))
-        return Decision(allowed=False, retry_after=retry_after)
-    return Decision(allowed=True)
+        return Decision(
+            allowed=False, retry_after=reset, limit=rate.requests, remaining=0, reset=reset
+        )
+    return Decision(allowed=True, limit=rate.requests, remaining=remaining, reset=reset)
 
 
-def _start_window(key: str, rate: Rate) -> int | None:
-    if cache.add(key, 1, timeout=rate.seconds + 1):
-        return 1
+def _start_window(key: str, rate: Rate, cost: int = 1) -> int | None:
+    if cache.add(key, cost, timeout=rate.seconds + 1):
+        return cost
     try:  # another request of the window created it first
-        return cache.incr(key)
+        return cache.incr(key, cost)
     except ValueError:  # and it expired since: a window of its own
-        cache.add(key, 1, timeout=rate.seconds + 1)
-        return 1
+        cache.add(key, cost, timeout=rate.seconds + 1)
+        return cost
 
 
-def enforce(scope: str, caller: str) -> None:
+def enforce(scope: str, caller: str, *, cost: int = 1) -> Decision:
     """`check`, raising `Throttled` for the door to map (429 / THROTTLED)."""
-    decision = check(scope, caller)
+    decision = check(scope, caller, cost=cost)
     if not decision.allowed:
         raise Throttled(decision.retry_after)
+    return decision

@@ -19,6 +19,7 @@ MAX_DOCUMENT_BYTES = 2000
 MAX_KEY_LENGTH = 100
 MAX_DEPTH = 16
 MAX_BODY_BYTES = 64 * 1024
+MAX_BATCH_BODY_BYTES = 256 * 1024  # a batch of 100 documents (contract section 12)
 
 MSG_NOT_OBJECT = "metadata must be a JSON object"
 MSG_KEY_NOT_STRING = "keys must be strings"

@@ -34,11 +34,11 @@ from django.db.models.functions import MD5, Cast, Replace
 
 from metadata import consistency, rules
 from metadata.compiled import CompiledQuery, Placeholder, compile_query
-from metadata.errors import InvalidLookup, KeyNotFound, NotFound, RuleViolation
+from metadata.errors import InvalidBatch, InvalidLookup, KeyNotFound, NotFound, RuleViolation
 from metadata.expressions import DocumentPairs, ObjectIdOf
 from metadata.linkables import Linkable, Target, by_name
 from metadata.models import APIKey, Metadata, PartnerClient, User
-from metadata.permissions import Action, ReadScope, metadata_permission
+from metadata.permissions import Action, ReadScope, in_entity_scope, metadata_permission
 from metadata.principals import (
     FLAG_COLUMNS,
     Principal,
@@ -56,6 +56,7 @@ from metadata.rules import Document
 LOOKUP_MAX_LIMIT = 100
 MSG_LIMIT = "limit must be between 1 and {max}; it was {limit}"
 MSG_CURSOR = "the pagination token is not one this lookup returned"
+MSG_BATCH_SIZE = "a batch names 1 to {max} objects; this one names {count}"
 
 
 def content_type_for(linkable: Linkable) -> ContentType:
@@ -550,3 +551,135 @@ def lookup(
     ]
     next_cursor = encode_cursor(items[-1][0]) if more else None
     return LookupPage(items=items, next_cursor=next_cursor)
+
+
+BATCH_MAX_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class Found:
+    """One object a batch names: its target, and its document when it was read with it."""
+
+    target: Target
+    document: Document
+
+
+def find_targets(
+    *,
+    linkable: Linkable,
+    identifiers: Sequence[str],
+    principal: Principal,
+    lock: bool = False,
+    with_documents: bool = False,
+    using: str | None = None,
+) -> dict[str, Found]:
+    """The objects of one type that `identifiers` name, by identifier as sent: one query.
+
+    Only objects the principal may read come back (others, like malformed identifiers, are
+    missing from the answer: a missing and an unreadable object look the same). With
+    `lock`, the rows are locked `FOR NO KEY UPDATE` in primary-key order, so batches that
+    name overlapping objects in any order queue instead of deadlocking. The documents are
+    never read in the locking statement: its snapshot predates the wait for the lock.
+    """
+    if principal.is_client and linkable.entity_field is None:
+        return {}
+    keys: dict[Any, list[str]] = {}
+    for identifier in identifiers:
+        try:
+            key = linkable.parse_identifier(identifier)
+        except (TypeError, ValueError):
+            continue
+        keys.setdefault(key, []).append(identifier)
+    if not keys:
+        return {}
+    if principal.is_client:
+        reachable = serves(linkable.entity_field or "pk", principal.client_id)
+    else:
+        reachable = reaches(linkable.model, linkable.reach, principal.user_id)
+    alias = using or router.db_for_read(linkable.model)
+    rows = (
+        linkable.model.objects.using(alias)
+        .filter(**{f"{linkable.identifier_field}__in": list(keys)})
+        .annotate(target_reachable=reachable)
+    )
+    if not metadata_permission.may_view_any(principal):
+        rows = rows.filter(reach_filter(linkable, principal))  # nothing else is even locked
+    fields = ["pk", linkable.identifier_field, linkable.entity_field or "pk", "target_reachable"]
+    if with_documents:
+        rows = rows.annotate(
+            target_document=_document_column(linkable, content_type_for(linkable).pk)
+        )
+        fields.append("target_document")
+    if lock:
+        rows = rows.select_for_update(no_key=True, of=("self",))
+    found: dict[str, Found] = {}
+    for pk, key, entity_id, reachable_, *document in rows.order_by("pk").values_list(*fields):
+        target = Target(
+            linkable=linkable,
+            pk=pk,
+            identifier=str(key),
+            entity_id=_as_uuid(entity_id) if linkable.entity_field else None,
+            reachable=bool(reachable_),
+        )
+        decoded = _decode_pairs(document[0]) if with_documents else {}
+        for identifier in keys.get(key, ()):
+            found[identifier] = Found(target=target, document=decoded)
+    return found
+
+
+def get_documents(*, targets: Sequence[Target], using: str | None = None) -> list[Document]:
+    """The documents of several objects (any mix of types), in the order of `targets`: one
+    query."""
+    condition = Q(pk__in=[])
+    for linkable, object_ids in _object_ids_by_type(targets).items():
+        condition |= Q(content_type_id=content_type_for(linkable).pk, object_id__in=object_ids)
+    documents: dict[tuple[int, str], Document] = {}
+    rows = Metadata.objects.using(using or router.db_for_read(Metadata)).filter(condition)
+    for content_type_id, object_id, key, value in rows.order_by().values_list(
+        "content_type_id", "object_id", "key", "value"
+    ):
+        documents.setdefault((content_type_id, object_id), {})[key] = value
+    return [
+        dict(
+            sorted(
+                documents.get((content_type_for(target.linkable).pk, target.object_id), {}).items()
+            )
+        )
+        for target in targets
+    ]
+
+
+def _object_ids_by_type(targets: Sequence[Target]) -> dict[Linkable, list[str]]:
+    by_type: dict[Linkable, list[str]] = {}
+    for target in targets:
+        by_type.setdefault(target.linkable, []).append(target.object_id)
+    return by_type
+
+
+def read_documents(
+    *,
+    principal: Principal | None,
+    linkable: Linkable,
+    identifiers: Sequence[str],
+    entity_scope: str | None = None,
+) -> list[tuple[str, Document]]:
+    """The documents of the readable objects among `identifiers`, in their order (each
+    once), the others omitted: one query for the objects, the caller's reach and the
+    documents (plus one for the caller's state when not known yet)."""
+    principal = metadata_permission.authenticate(principal)
+    if not 1 <= len(identifiers) <= BATCH_MAX_ITEMS:
+        raise InvalidBatch(MSG_BATCH_SIZE.format(max=BATCH_MAX_ITEMS, count=len(identifiers)))
+    found = find_targets(
+        linkable=linkable, identifiers=identifiers, principal=principal, with_documents=True
+    )
+    answered: list[tuple[str, Document]] = []
+    seen: set[Any] = set()
+    for identifier in identifiers:
+        item = found.get(identifier)
+        if item is None or item.target.pk in seen:
+            continue
+        if not in_entity_scope(item.target, entity_scope):
+            continue
+        seen.add(item.target.pk)
+        answered.append((item.target.identifier, item.document))
+    return answered

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
@@ -14,6 +14,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import connections, models, router
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
@@ -306,8 +307,18 @@ class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
         return cleaned
 
 
+class DeleteKeyForm(forms.Form):
+    """The key the `delete_key_from_objects` action removes from the selected rows' objects."""
+
+    key = MetadataKeyField(
+        help_text="Removed from every object of the selected rows that has it, in one "
+        "transaction; objects without it are left as they are."
+    )
+
+
 @admin.register(Metadata)
 class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
+    actions = ("delete_key_from_objects",)
     list_display = (
         "linked_type",
         "identifier",
@@ -432,6 +443,62 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
                 services.delete_key(target=target, key=key, context=write_context(request))
 
         run_write(request, write)
+
+    @admin.action(
+        description="Delete a key from the objects of the selected rows", permissions=["delete"]
+    )
+    def delete_key_from_objects(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> HttpResponse | None:
+        """Ask for a key, then remove it from every object of the selected rows through
+        `services.delete_key_of_objects`: one transaction for all of them, so either every
+        object loses the key or none does (and each object gets one audit entry and one
+        change event, as from any door)."""
+        rows = list(queryset)
+        keys = sorted({row.key for row in rows})
+        form = DeleteKeyForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"key": keys[0] if len(keys) == 1 else ""},
+        )
+        if form.is_valid():
+            resolve_identifiers(rows)
+            targets = list(
+                {
+                    (t.linkable.name, t.object_id): t
+                    for t in (self._target(request, row, Action.WRITE) for row in rows)
+                }.values()
+            )
+            key = form.cleaned_data["key"]
+            removed: list[Any] = []
+
+            def write() -> None:
+                removed.extend(
+                    services.delete_key_of_objects(
+                        targets=targets, key=key, context=write_context(request)
+                    )
+                )
+
+            if run_write(request, write):
+                count = sum(entry is not None for entry in removed)
+                self.message_user(
+                    request,
+                    f"Removed {key!r} from {count} of {len(targets)} object(s).",
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/metadata/metadata/delete_key.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Delete a key from the objects of the selected rows",
+                "opts": self.model._meta,
+                "form": form,
+                "rows": rows,
+                "objects": len({(row.content_type_id, row.object_id) for row in rows}),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return None if write_failed(request) else super().log_addition(request, obj, message)

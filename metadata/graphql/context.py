@@ -69,6 +69,16 @@ def throttle(info: GraphQLResolveInfo, scope: str, caller: str) -> None:
         raise Throttled(retry_after)
 
 
+def charge(info: GraphQLResolveInfo, cost: int) -> None:
+    """Count `cost` more units of the caller's budget: a batch of N items costs N, and its
+    request was counted as one. `Throttled` when that is past the budget."""
+    if cost <= 0:
+        return
+    decision = ratelimit.check("user", str(principal_of(info).user_id), cost=cost)
+    if not decision.allowed:
+        raise Throttled(decision.retry_after)
+
+
 def open_target(
     info: GraphQLResolveInfo, linked_object_type: Any, identifier: str, action: Action
 ) -> Target:

@@ -33,6 +33,7 @@ UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 # Every mutation takes its arguments as one `input`; validation errors point into it.
 INPUT = "input"
+BATCH_INDEX = "index"
 
 MSG_INTERNAL = "An unexpected error occurred. It has been logged; please try again later."
 
@@ -74,6 +75,11 @@ CODES: dict[str, KrakenCode] = {
     errors.Unavailable.code: KrakenCode(
         UNAVAILABLE, "KT-CT-0503", "The service is temporarily unavailable."
     ),
+    errors.InvalidBatch.code: KrakenCode(VALIDATION, "KT-CT-8418", "A batch names 1 to 100 items."),
+    # Answered as one error per refused item (`expand_batch_errors`), each its own code.
+    errors.BatchRefused.code: KrakenCode(
+        VALIDATION, "KT-CT-8419", "The batch was refused; nothing was written."
+    ),
 }
 INTERNAL_CODE = KrakenCode(INTERNAL, "KT-CT-0000", "Internal error.")
 
@@ -110,13 +116,21 @@ def _input_path(violation: Violation) -> list[str | int]:
     return [INPUT, "value"]
 
 
-def validation_errors(error: GatewayError) -> list[dict[str, Any]]:
+def validation_errors(error: GatewayError, index: int | None = None) -> list[dict[str, Any]]:
+    """Each broken rule and where it points; `index` is a batch item's, inserted after
+    `input` (`["input", 3, "value"]`)."""
     if isinstance(error, errors.RuleViolation):
-        return [{"message": v.msg, "inputPath": _input_path(v)} for v in error.violations]
-    if isinstance(error, errors.InvalidLookup | errors.BodyTooLarge):
-        return [{"message": error.message, "inputPath": []}]
-    field = _INPUT_FIELD_OF_CODE.get(error.code)
-    return [{"message": error.message, "inputPath": [INPUT, field] if field else [INPUT]}]
+        found = [{"message": v.msg, "inputPath": _input_path(v)} for v in error.violations]
+    elif isinstance(error, errors.InvalidLookup | errors.BodyTooLarge | errors.InvalidBatch):
+        found = [{"message": error.message, "inputPath": []}]
+    else:
+        field = _INPUT_FIELD_OF_CODE.get(error.code)
+        found = [{"message": error.message, "inputPath": [INPUT, field] if field else [INPUT]}]
+    if index is not None:
+        for entry in found:
+            head, *rest = entry["inputPath"] or [INPUT]
+            entry["inputPath"] = [head, index, *rest] if head == INPUT else [INPUT, index]
+    return found
 
 
 def _located(error: GraphQLError, message: str, extensions: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +143,7 @@ def _located(error: GraphQLError, message: str, extensions: dict[str, Any]) -> d
     return formatted
 
 
-def gateway_extensions(error: GatewayError) -> dict[str, Any]:
+def gateway_extensions(error: GatewayError, index: int | None = None) -> dict[str, Any]:
     code = kraken_code(error)
     extensions: dict[str, Any] = {
         "errorType": code.error_type,
@@ -137,7 +151,9 @@ def gateway_extensions(error: GatewayError) -> dict[str, Any]:
         "errorDescription": code.description,
     }
     if code.error_type == VALIDATION:
-        extensions["validationErrors"] = validation_errors(error)
+        extensions["validationErrors"] = validation_errors(error, index)
+    if index is not None:
+        extensions["index"] = index
     return extensions
 
 
@@ -154,6 +170,28 @@ def unavailable(error: Exception) -> bool:
     if isinstance(error, GraphQLError):
         return _database_down(error.original_error)
     return _database_down(error)
+
+
+def expand_batch_errors(found: list[Exception]) -> list[Exception]:
+    """A refused batch as one error per refused item (Kraken's form: each its own code),
+    at the batch field's path, with the item's position in `extensions.index`."""
+    expanded: list[Exception] = []
+    for error in found:
+        original = getattr(error, "original_error", None)
+        if not isinstance(error, GraphQLError) or not isinstance(original, errors.BatchRefused):
+            expanded.append(error)
+            continue
+        expanded.extend(
+            GraphQLError(
+                refusal.error.message,
+                nodes=error.nodes,
+                path=error.path,
+                original_error=refusal.error,
+                extensions={BATCH_INDEX: refusal.index},
+            )
+            for refusal in original.refusals
+        )
+    return expanded
 
 
 def format_error(error: Exception) -> dict[str, Any]:
@@ -175,7 +213,8 @@ def format_error(error: Exception) -> dict[str, Any]:
     if original is None or isinstance(original, GraphQLError):
         return error.formatted
     if isinstance(original, GatewayError):
-        return _located(error, original.message, gateway_extensions(original))
+        index = (error.extensions or {}).get(BATCH_INDEX)
+        return _located(error, original.message, gateway_extensions(original, index))
     logger.error("GraphQL resolver failed at %s", error.path, exc_info=original)
     return _located(error, MSG_INTERNAL, _internal_extensions())
 

@@ -1,4 +1,5 @@
-"""Write fields: `updateMetadata`, `createMetadata`, `deleteMetadata`, `obtainKrakenToken`.
+"""Write fields: `updateMetadata`, `updateMetadataBatch`, `createMetadata`, `deleteMetadata`,
+`obtainKrakenToken`.
 
 Each resolver authenticates, opens the object for writing, parses the value and hands the
 change to `metadata.services`, which checks the rules on the whole document and writes
@@ -11,13 +12,21 @@ import graphene
 from graphene.types.generic import GenericScalar
 
 from metadata import services, tokens
-from metadata.errors import InvalidCredentials
-from metadata.graphql.context import open_target, parse_value, throttle_anonymous, write_context
+from metadata.errors import BatchRefused, InvalidCredentials, ItemRefusal, NotJSON
+from metadata.graphql.context import (
+    charge,
+    open_target,
+    parse_value,
+    principal_of,
+    throttle_anonymous,
+    write_context,
+)
 from metadata.graphql.types import (
     DeleteMetadataInput,
     Metadata,
     MetadataInput,
     ObtainJSONWebTokenInput,
+    linkable_of,
 )
 from metadata.permissions import Action
 
@@ -47,6 +56,56 @@ class UpdateMetadata(graphene.Mutation):
     @staticmethod
     def mutate(root: object, info: graphene.ResolveInfo, input: MetadataInput) -> UpdateMetadata:
         return UpdateMetadata(metadata=_set(info, input, create_only=False))
+
+
+class UpdateMetadataBatch(graphene.Mutation):
+    """Creates or updates 1 to 100 keys, of any objects of any types, all or nothing."""
+
+    class Arguments:
+        input = graphene.List(
+            graphene.NonNull(MetadataInput),
+            required=True,
+            description="The keys and values to write: 1 to 100 pairs. Pairs of one object "
+            "apply in order; the size rule holds for its document with all of them.",
+        )
+
+    metadata = graphene.List(
+        graphene.NonNull(Metadata),
+        required=True,
+        description="Each pair as stored, in the order of the input.",
+    )
+
+    @staticmethod
+    def mutate(
+        root: object, info: graphene.ResolveInfo, input: list[MetadataInput]
+    ) -> UpdateMetadataBatch:
+        principal = principal_of(info)
+        charge(info, len(input) - 1)  # the request itself was counted as one
+        items, refusals = [], []
+        for index, pair in enumerate(input):
+            try:
+                value = parse_value(pair.value)
+            except NotJSON as error:  # the values' form is checked before any object
+                refusals.append(ItemRefusal(index, error))
+                continue
+            items.append(
+                services.SetItem(
+                    linkable=linkable_of(pair.linked_object_type),
+                    identifier=pair.identifier,
+                    key=pair.key,
+                    value=value,
+                    expected_digest=pair.compare_digest,
+                )
+            )
+        if refusals:
+            raise BatchRefused(refusals)
+        written = services.set_keys(principal=principal, items=items, context=write_context(info))
+        return UpdateMetadataBatch(
+            metadata=[
+                services.Entry(key=item.key, value=each.document[item.key])
+                for item, each in zip(items, written, strict=True)
+            ]
+        )
 
 
 class CreateMetadata(graphene.Mutation):
@@ -151,6 +210,11 @@ class Mutation(graphene.ObjectType):
 
     update_metadata = UpdateMetadata.Field(
         description="Creates or updates one key (account-user level access or CAN_MUTATE_METADATA)."
+    )
+    update_metadata_batch = UpdateMetadataBatch.Field(
+        description="Creates or updates 1 to 100 keys of any objects in one transaction: if "
+        "any pair is refused, nothing is written and each refused pair is one error with its "
+        "position in extensions.index. N pairs count N against the caller's rate limit."
     )
     create_metadata = CreateMetadata.Field(
         description="Creates one key; KT-CT-8414 if it exists already."

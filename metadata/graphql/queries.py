@@ -1,4 +1,5 @@
-"""Read fields: `metadata`, `metadataForKey`, `account` and `metadataLookup` (`lookup`).
+"""Read fields: `metadata`, `metadataBatch`, `metadataForKey`, `account` and
+`metadataLookup` (`lookup`).
 
 Each opens its object for reading through the core (which answers a missing and an
 unreadable object alike, KT-CT-4123) and reads through `metadata.selectors`.
@@ -11,17 +12,20 @@ from typing import Any
 import graphene
 
 from metadata import selectors
-from metadata.graphql.context import open_target, read_document
+from metadata.graphql.context import charge, open_target, principal_of, read_document
 from metadata.graphql.lookup import lookup_field
 from metadata.graphql.types import (
     Account,
     Metadata,
+    MetadataDocument,
     entries_of,
     identifier_argument,
+    linkable_of,
     linked_object_type_argument,
 )
 from metadata.linkables import Target
 from metadata.permissions import Action
+from metadata.rules import Document
 from metadata.services import Entry
 
 
@@ -34,6 +38,19 @@ class Query(graphene.ObjectType):
         identifier=identifier_argument(),
         description="The whole metadata document of one object, ordered by key; an empty "
         "list when it has none.",
+    )
+    metadata_batch = graphene.List(
+        graphene.NonNull(MetadataDocument),
+        required=True,
+        linked_object_type=linked_object_type_argument(),
+        identifiers=graphene.Argument(
+            graphene.List(graphene.NonNull(graphene.String)),
+            required=True,
+            description="1 to 100 identifiers of objects of that type.",
+        ),
+        description="The documents of the readable objects among identifiers, in their order; "
+        "the others (missing or not readable alike) are omitted. N identifiers count N "
+        "against the caller's rate limit.",
     )
     metadata_for_key = graphene.Field(
         Metadata,
@@ -56,6 +73,16 @@ class Query(graphene.ObjectType):
         root: Any, info: graphene.ResolveInfo, linked_object_type: Any, identifier: str
     ) -> list[Entry]:
         return entries_of(read_document(info, linked_object_type, identifier))
+
+    @staticmethod
+    def resolve_metadata_batch(
+        root: Any, info: graphene.ResolveInfo, linked_object_type: Any, identifiers: list[str]
+    ) -> list[tuple[str, Document]]:
+        principal = principal_of(info)
+        charge(info, len(identifiers) - 1)
+        return selectors.read_documents(
+            principal=principal, linkable=linkable_of(linked_object_type), identifiers=identifiers
+        )
 
     @staticmethod
     def resolve_metadata_for_key(

@@ -83,6 +83,25 @@ class Metadata(graphene.ObjectType):
         return rules.value_digest(entry.value)
 
 
+class MetadataDocument(graphene.ObjectType):
+    """One object's identifier and its whole metadata document (`metadataBatch`)."""
+
+    identifier = graphene.String(required=True, description="The object's identifier.")
+    metadata = graphene.List(
+        graphene.NonNull(Metadata), required=True, description="Its metadata, ordered by key."
+    )
+
+    @staticmethod
+    def resolve_identifier(found: tuple[str, dict[str, Any]], info: graphene.ResolveInfo) -> str:
+        return found[0]
+
+    @staticmethod
+    def resolve_metadata(
+        found: tuple[str, dict[str, Any]], info: graphene.ResolveInfo
+    ) -> list[Entry]:
+        return entries_of(found[1])
+
+
 class Account(graphene.ObjectType):
     """A Kraken account, with its metadata."""
 
@@ -160,6 +179,7 @@ __all__ = [
     "DeleteMetadataInput",
     "LinkedObjectType",
     "Metadata",
+    "MetadataDocument",
     "MetadataInput",
     "ObtainJSONWebTokenInput",
     "entries_of",

@@ -38,7 +38,7 @@ from metadata import rules
 from metadata.consoles import set_console_csp
 from metadata.errors import NotJSON, RuleViolation, Unavailable
 from metadata.graphql.documents import DocumentCache
-from metadata.graphql.errors import format_error, unavailable
+from metadata.graphql.errors import expand_batch_errors, format_error, unavailable
 from metadata.graphql.schema import schema
 
 MSG_NOT_AN_OBJECT = (
@@ -206,4 +206,7 @@ class MetadataGraphQLView(GraphiQLOfflineView):
             result = ExecutionResult(data=None, errors=[error])
         if any(unavailable(error) for error in result.errors or ()):
             setattr(request, _UNAVAILABLE, True)
+        if result.errors:
+            errors = expand_batch_errors(list(result.errors))
+            return ExecutionResult(data=result.data, errors=errors, extensions=result.extensions)
         return result

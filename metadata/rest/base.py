@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from metadata.linkables import Linkable
 from metadata.rest import headers
 from metadata.rest.negotiation import JSONOnlyNegotiation
-from metadata.rest.throttling import PrincipalRateThrottle
+from metadata.rest.throttling import PrincipalRateThrottle, show_budget
 
 
 class GatewayAPIView(APIView):
@@ -32,6 +32,7 @@ class GatewayAPIView(APIView):
     ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)
         headers.echo(request, response)
+        show_budget(request, response)
         return response
 
 

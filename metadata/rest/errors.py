@@ -37,6 +37,9 @@ STATUS_OF_DOMAIN_ERROR: Mapping[type[errors.GatewayError], int] = {
     errors.KeyNotFound: status.HTTP_404_NOT_FOUND,
     errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
     errors.RuleViolation: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.BatchRefused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.InvalidBatch: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.BodyTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     errors.InvalidLookup: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.TooManyLines: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.BodyTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -131,7 +134,9 @@ def status_of(exc: errors.GatewayError) -> int:
 def domain_error_response(exc: errors.GatewayError, root: str = BODY) -> Response:
     code = status_of(exc)
     body = error_body(exc.code, exc.message)
-    if isinstance(exc, errors.RuleViolation):
+    if isinstance(exc, errors.BatchRefused):
+        body["detail"] = [item_detail(root, refusal) for refusal in exc.refusals]
+    elif isinstance(exc, errors.RuleViolation):
         body["detail"] = [
             {"loc": [root, *violation.loc], "msg": violation.msg, "type": violation.type}
             for violation in exc.violations
@@ -142,6 +147,29 @@ def domain_error_response(exc: errors.GatewayError, root: str = BODY) -> Respons
     if isinstance(exc, errors.Throttled | errors.Unavailable):
         response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+# Where in a batch item each cause points, and its `type` (rule violations carry their own).
+_ITEM_FIELD_OF_CODE = {
+    errors.NotFound.code: "id",
+    errors.PermissionDenied.code: "id",
+    errors.PreconditionFailed.code: "if_match",
+}
+
+
+def item_detail(root: str, refusal: errors.ItemRefusal) -> dict[str, Any]:
+    """One refused batch item as one `detail` entry, at `[root, "data", index, ...]`."""
+    loc: list[str | int] = [root, "data", refusal.index]
+    error = refusal.error
+    if isinstance(error, errors.RuleViolation) and error.violations:
+        first = error.violations[0]
+        return {"loc": [*loc, *first.loc], "msg": error.message, "type": first.type}
+    field = _ITEM_FIELD_OF_CODE.get(error.code)
+    return {
+        "loc": [*loc, field] if field else loc,
+        "msg": error.message,
+        "type": f"value_error.{error.code}",
+    }
 
 
 def drf_error_response(exc: drf.APIException, root: str = BODY, view: Any = None) -> Response:

@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from rest_framework.parsers import BaseParser
 
 from metadata import rules
+from metadata.errors import BodyTooLarge
 
 
 class StrictJSONParser(BaseParser):
@@ -23,6 +24,7 @@ class StrictJSONParser(BaseParser):
     """
 
     media_type = "application/json"
+    max_bytes = rules.MAX_BODY_BYTES
 
     def parse(
         self,
@@ -30,8 +32,10 @@ class StrictJSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        body = stream.read(rules.MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > rules.MAX_BODY_BYTES:
+        body = stream.read(self.max_bytes + 1) if stream is not None else b""
+        if len(body) > self.max_bytes:
+            if self.max_bytes != rules.MAX_BODY_BYTES:
+                raise BodyTooLarge(self.max_bytes)
             raise RequestDataTooBig("The request body is over the limit.")
         return rules.parse_json(body)
 
@@ -40,3 +44,9 @@ class MergePatchJSONParser(StrictJSONParser):
     """`application/merge-patch+json` (RFC 7396's own media type), the same strict JSON."""
 
     media_type = "application/merge-patch+json"
+
+
+class BatchJSONParser(StrictJSONParser):
+    """The body of a batch (contract section 12): the same strict JSON, up to 256 KiB."""
+
+    max_bytes = rules.MAX_BATCH_BODY_BYTES

@@ -30,11 +30,14 @@ from metadata.rest.serializers import (
     GRANTS,
     KEY_SCHEMA,
     METADATA_VALUE,
+    BatchResponseSerializer,
+    BatchSerializer,
     EnvelopeSerializer,
     ErrorResponseSerializer,
     LookupPageSerializer,
     PartnerMetadataSerializer,
     ProvisioningSummarySerializer,
+    ReadManySerializer,
     StrictCharField,
     TokenResponseSerializer,
     ValidationErrorResponseSerializer,
@@ -104,6 +107,12 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         return {"pattern": pattern, **schema}
 
 
+class BatchSchemaExtension(EnvelopeSchemaExtension):
+    """The batch's envelope: `data` required on PATCH too, nothing beside it."""
+
+    target_class = BatchSerializer
+
+
 def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorResponseSerializer, description=description)
 
@@ -141,9 +150,9 @@ ERRORS: dict[int, OpenApiResponse] = {
 URI_TOO_LONG = OpenApiResponse(
     OpenApiTypes.STR,
     description=(
-        "The request line (method, path and query) is over 4094 bytes: the HTTP server "
+        "The request line (method, path and query) is over 8190 bytes: the HTTP server "
         "(gunicorn's limit_request_line) refuses it with its own HTML page before the "
-        "gateway reads it. Long `value` lists call for several lookups."
+        "gateway reads it. Long `value` or `id` lists call for several requests."
     ),
 )
 
@@ -222,6 +231,20 @@ IF_MATCH_RULES = (
     "400 or 415 for a body that is not JSON, 422 for a body that is not "
     '`{"metadata": {...}}`, then 412, then 422 for a document that breaks a rule.'
 )
+RATE_LIMIT_HEADERS = [
+    OpenApiParameter(
+        name,
+        int,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=[200, 429],
+    )
+    for name, description in (
+        ("X-RateLimit-Limit", "Units of work (items) the caller may spend per window."),
+        ("X-RateLimit-Remaining", "Units left in the current window."),
+        ("X-RateLimit-Reset", "Seconds until the current window ends and the budget renews."),
+    )
+]
 IF_MATCH = OpenApiParameter(
     headers.IF_MATCH,
     str,
@@ -294,7 +317,7 @@ class PartnerMetadataSchema(AutoSchema):
             examples=[] if demo is None else [OpenApiExample("demo data", value=demo)],
         )
         writing = [IF_MATCH] if self.method in ("PUT", "PATCH") else []
-        return [identifier, *MONITE_HEADERS, *writing, ETAG]
+        return [identifier, *MONITE_HEADERS, *writing, ETAG, *RATE_LIMIT_HEADERS]
 
     def map_parsers(self) -> list[str]:
         if self.method == "PATCH":
@@ -310,38 +333,64 @@ class PartnerMetadataSchema(AutoSchema):
 
 
 class LookupSchema(AutoSchema):
-    """`GET /v1/{collection}/partner_metadata`, described from the view's registry entry."""
+    """`/v1/{collection}/partner_metadata`, described from the view's registry entry: GET
+    (lookup by metadata, or read-many by id) and PATCH (the batch write)."""
 
     @property
     def linkable(self) -> linkables.Linkable:
         return self.view.linkable
 
+    @property
+    def plural(self) -> str:
+        return self.linkable.collection.replace("_", " ")
+
     def get_tags(self) -> list[str]:
         return [self.linkable.collection]
 
     def get_operation_id(self) -> str:
+        if self.method == "PATCH":
+            return f"{self.linkable.collection}_partner_metadata_batch"
         return f"{self.linkable.collection}_partner_metadata_lookup"
 
     def get_summary(self) -> str:
-        return f"Find {self.linkable.collection.replace('_', ' ')} by partner metadata"
+        if self.method == "PATCH":
+            return f"Merge into the partner metadata of many {self.plural}, all or nothing"
+        return f"Find {self.plural} by partner metadata, or read many by id"
 
     def get_description(self) -> str:
+        if self.method == "PATCH":
+            return (
+                f"1 to {selectors.BATCH_MAX_ITEMS} objects, each named once, each with a JSON "
+                "Merge Patch (RFC 7396) of its document and optionally the ETag it must still "
+                "have (if_match). One transaction: if any item is refused, nothing is written "
+                "and the answer is 422 with one `detail` entry per refused item, located at "
+                '["body", "data", <index>, ...], its `type` naming the cause '
+                "(value_error.not_found for a missing or unreadable object alike, "
+                "value_error.permission_denied, value_error.precondition_failed, or the "
+                "rule broken). X-Monite-Entity-Id scopes every item. A batch of N items counts "
+                f"N against the caller's rate limit. Bodies up to {rules.MAX_BATCH_BODY_BYTES} "
+                f"bytes. {self.linkable.description}"
+            )
         return (
-            "Objects that have `key` (equal to any `value`, when given), among those the "
-            "caller may read, ordered by identifier, a page at a time. "
-            f"{self.linkable.description}"
+            "Two modes, whose parameters do not mix (422). With `key`: objects that have "
+            "`key` (equal to any `value`, when given), among those the caller may read, "
+            "ordered by identifier, a page at a time. With `id` (1 to "
+            f"{selectors.BATCH_MAX_ITEMS}, repeated): the documents of the readable ones, in "
+            "the order asked, the others omitted (`next_pagination_token` is then absent); "
+            f"N ids count N against the caller's rate limit. {self.linkable.description}"
         )
 
     def get_override_parameters(self) -> list[OpenApiParameter]:
+        if self.method == "PATCH":
+            return [*MONITE_HEADERS, *RATE_LIMIT_HEADERS]
         limit = {"type": "integer", "minimum": 1, "maximum": selectors.LOOKUP_MAX_LIMIT}
         return [
             OpenApiParameter(
                 "key",
                 KEY_SCHEMA,
-                required=True,
                 description=(
-                    "The metadata key the objects must have; the same rules as a document's "
-                    "keys (422 otherwise)."
+                    "The metadata key the objects must have (lookup mode); the same rules as "
+                    "a document's keys (422 otherwise)."
                 ),
                 examples=[OpenApiExample("the seed's key", value="external_id")],
             ),
@@ -370,11 +419,51 @@ class LookupSchema(AutoSchema):
                     "to decode to an identifier of this collection."
                 ),
             ),
+            OpenApiParameter(
+                "id",
+                {"uuid": OpenApiTypes.UUID, "integer": int, "string": str}[
+                    self.linkable.identifier_kind
+                ],
+                many=True,
+                description=(
+                    f"Read-many mode: an object's identifier, 1 to {selectors.BATCH_MAX_ITEMS} "
+                    "times; not with key, value, limit or pagination_token."
+                ),
+            ),
             *MONITE_HEADERS,
+            *RATE_LIMIT_HEADERS,
         ]
 
+    def map_parsers(self) -> list[str]:
+        return ["application/json"]
+
+    def get_request_serializer(self) -> Any:
+        return BatchSerializer if self.method == "PATCH" else None
+
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
-        ok = OpenApiResponse(LookupPageSerializer, description="One page of objects.")
+        if self.method == "PATCH":
+            ok = OpenApiResponse(
+                BatchResponseSerializer,
+                description="Every object's document as stored, in the order of the request.",
+            )
+            refused = OpenApiResponse(
+                ValidationErrorResponseSerializer,
+                description=(
+                    'The body is not {"data": [...]} of 1 to '
+                    f"{selectors.BATCH_MAX_ITEMS} items with unique ids, or items were refused: "
+                    "one `detail` entry per refused item; nothing was written."
+                ),
+            )
+            codes = (400, 401, 405, 413, 415, 429)
+            return {200: ok, **errors(*codes), 422: refused}
+        ok = OpenApiResponse(
+            PolymorphicProxySerializer(
+                component_name="LookupOrReadMany",
+                serializers=[LookupPageSerializer, ReadManySerializer],
+                resource_type_field_name=None,
+            ),
+            description="One page of objects (key), or the readable objects asked for (id).",
+        )
         codes = (400, 401, 404, 405, 422, 429)
         return {200: ok, **errors(*codes), (414, "text/html"): URI_TOO_LONG}
 

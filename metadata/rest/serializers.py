@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from metadata import rules
+from metadata.selectors import BATCH_MAX_ITEMS
 
 MSG_NOT_OBJECT = "the body must be a JSON object, not {kind}"
 MSG_EXTRA = "unexpected member; the body takes only {allowed}"
@@ -289,3 +290,75 @@ class ProvisioningSummarySerializer(serializers.Serializer):
     retired = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     failed = ProvisioningFailureSerializer(many=True)
+
+
+MSG_DUPLICATE_ID = "this id is already item {first} of the batch; name each object once"
+
+
+class BatchItemSerializer(EnvelopeSerializer):
+    """One object of a batch: its identifier, a JSON Merge Patch, and optionally the ETag its
+    document must still have."""
+
+    id = serializers.CharField(
+        trim_whitespace=False,
+        help_text="The object's identifier, as in its partner_metadata URL.",
+    )
+    metadata = DocumentField(
+        error_messages={"required": MSG_METADATA_MISSING},
+        help_text="A JSON Merge Patch (RFC 7396) of the object's document.",
+    )
+    if_match = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="The document's ETag as read (or a list, as in If-Match); the batch is "
+        "refused, and nothing written, when the document no longer has it.",
+    )
+
+
+class BatchSerializer(EnvelopeSerializer):
+    """`{"data": [...]}`: 1 to 100 objects' patches, each object at most once."""
+
+    data = serializers.ListField(
+        child=BatchItemSerializer(),
+        min_length=1,
+        max_length=BATCH_MAX_ITEMS,
+        help_text=f"1 to {BATCH_MAX_ITEMS} objects' patches, applied together or not at all.",
+    )
+
+    def validate_data(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        first: dict[str, int] = {}
+        errors: dict[int, Any] = {}
+        for index, item in enumerate(items):
+            seen = first.setdefault(item["id"], index)
+            if seen != index:
+                message = MSG_DUPLICATE_ID.format(first=seen)
+                errors[index] = {"id": [ErrorDetail(message, code="value_error.duplicate")]}
+        if errors:
+            raise ValidationError(errors)
+        return items
+
+
+class BatchResultSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The object's identifier, as in its partner_metadata URL.")
+    metadata = DocumentField(help_text="The object's whole document, as stored.")
+    etag = serializers.CharField(help_text="The document's ETag (send it back as if_match).")
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    """A batch's answer: every object's document as stored, in the order of the request."""
+
+    data = BatchResultSerializer(many=True)
+
+
+class ReadManyQuerySerializer(serializers.Serializer):
+    """The query of `GET /v1/{collection}/partner_metadata?id=A&id=B` (contract section 12)."""
+
+    id = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False), min_length=1, max_length=BATCH_MAX_ITEMS
+    )
+
+
+class ReadManySerializer(serializers.Serializer):
+    """The readable objects among the ids asked for, in their order; the others omitted."""
+
+    data = LookupItemSerializer(many=True)

@@ -45,9 +45,24 @@ def test_fields_and_arguments_are_the_contracts():
     }
     assert {name: str(field.type) for name, field in mutation.items()} == {
         "updateMetadata": "UpdateMetadata",
+        "updateMetadataBatch": "UpdateMetadataBatch",
         "createMetadata": "CreateMetadata",
         "deleteMetadata": "DeleteMetadata",
         "obtainKrakenToken": "ObtainKrakenJSONWebToken",
+    }
+    # Contract section 12: bulk sync.
+    assert {k: str(a.type) for k, a in mutation["updateMetadataBatch"].args.items()} == {
+        "input": "[MetadataInput!]!"
+    }
+    assert str(gql.get_type("UpdateMetadataBatch").fields["metadata"].type) == "[Metadata!]!"
+    assert str(query["metadataBatch"].type) == "[MetadataDocument!]!"
+    assert {k: str(a.type) for k, a in query["metadataBatch"].args.items()} == {
+        "linkedObjectType": "LinkedObjectType!",
+        "identifiers": "[String!]!",
+    }
+    assert {k: str(f.type) for k, f in gql.get_type("MetadataDocument").fields.items()} == {
+        "identifier": "String!",
+        "metadata": "[Metadata!]!",
     }
     assert {k: str(f.type) for k, f in gql.get_type("MetadataInput").fields.items()} == {
         "linkedObjectType": "LinkedObjectType!",

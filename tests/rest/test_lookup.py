@@ -113,4 +113,4 @@ def test_refusals(partner: Api, api_as: ApiFactory, subtests: pytest.Subtests) -
     assert_error(api_as(None).get(COUNTERPARTS, {"key": "k"}), 401, "not_authenticated")
     post = partner.generic("POST", COUNTERPARTS, body({}))
     assert_error(post, 405, "method_not_allowed")
-    assert post["Allow"] == "GET, HEAD"
+    assert post["Allow"] == "GET, PATCH, HEAD"  # PATCH: the batch write (section 12)

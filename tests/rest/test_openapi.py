@@ -144,11 +144,11 @@ def test_each_lookup_documents_its_query_and_statuses(served: dict[str, Any]) ->
         operation = served["paths"][f"/v1/{linkable.collection}/partner_metadata"]["get"]
         assert set(operation["responses"]) == LOOKUP_CODES
         query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
-        assert set(query) == {"key", "value", "limit", "pagination_token"}
-        assert query["key"]["required"] is True
+        assert set(query) == {"key", "value", "limit", "pagination_token", "id"}
+        assert not query["key"].get("required")  # the read-many mode sends id instead
         assert query["limit"]["schema"]["maximum"] == 100
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
-        assert ok["$ref"] == "#/components/schemas/LookupPage"
+        assert ok["$ref"] == "#/components/schemas/LookupOrReadMany"
 
 
 # What the document promises, checked against the server (issue 23).
@@ -244,3 +244,27 @@ def test_bodies_that_refuse_extras_say_so(served: dict[str, Any]) -> None:
     assert value["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/MetadataValue"
     }
+
+
+def test_each_collection_documents_its_batch_write(served: dict[str, Any]) -> None:
+    for linkable in all_linkables():
+        operation = served["paths"][f"/v1/{linkable.collection}/partner_metadata"]["patch"]
+        assert set(operation["responses"]) == {
+            "200",
+            "400",
+            "401",
+            "405",
+            "413",
+            "415",
+            "422",
+            "429",
+        }
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body["$ref"] == "#/components/schemas/PatchedBatchRequest"
+        ok = operation["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"]["$ref"] == (
+            "#/components/schemas/BatchResponse"
+        )
+        assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
+            ok["headers"]
+        )
