@@ -216,27 +216,28 @@ class Load:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}: {seen}")
 
+    # Each writer writes its own key again and again, a new value each time: the document
+    # stays small however many writes a fast machine makes, and every committed write leaves
+    # one audit entry (key, value), by which the test tells which writes were stored.
     def rest_writer(self, name: str) -> Callable[[int], tuple[requests.Response, str]]:
         def write(i: int) -> tuple[requests.Response, str]:
-            key = f"{name}_{i}"
             response = requests.patch(
                 self.url + REST_PATH,
-                json={"metadata": {key: i}},
+                json={"metadata": {name: i}},
                 headers=self.headers,
                 timeout=CLIENT_TIMEOUT,
             )
-            return response, key
+            return response, f"{name}={i}"
 
         return write
 
     def graphql_writer(self, name: str) -> Callable[[int], tuple[requests.Response, str]]:
         def write(i: int) -> tuple[requests.Response, str]:
-            key = f"{name}_{i}"
             variables = {
                 "input": {
                     "linkedObjectType": "ACCOUNT",
                     "identifier": ACCOUNT,
-                    "key": key,
+                    "key": name,
                     "value": json.dumps(i),
                 }
             }
@@ -246,7 +247,7 @@ class Load:
                 headers=self.headers,
                 timeout=CLIENT_TIMEOUT,
             )
-            return response, key
+            return response, f"{name}={i}"
 
         return write
 
@@ -301,9 +302,12 @@ def workers_of(server: LiveServer) -> set[int]:
 
 
 def stored_keys(cluster: Cluster) -> set[str]:
+    """Every committed write of the writers, as `key=value`: their audit entries."""
     with psycopg.connect(cluster.url) as conn:
-        rows = conn.execute("SELECT key FROM metadata_metadata WHERE key LIKE 'w%'").fetchall()
-    return {key for (key,) in rows}
+        rows = conn.execute(
+            "SELECT key, new_value FROM metadata_metadatachange WHERE key LIKE 'w%'"
+        ).fetchall()
+    return {f"{key}={value}" for key, value in rows}
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
@@ -313,6 +317,7 @@ def test_a_database_restart_under_load_costs_clean_503s_and_loses_no_acknowledge
     """`fast` ends every session and checkpoints; `immediate` is a crash (recovery on start)."""
     with psycopg.connect(cluster.url, autocommit=True) as conn:
         conn.execute("DELETE FROM metadata_metadata WHERE key LIKE 'w%'")
+        conn.execute("DELETE FROM metadata_metadatachange WHERE key LIKE 'w%'")
     token = manage(cluster.url, "issue_token", PARTNER)
     load = Load(url=gateway.url, token=token)
     clients = {
