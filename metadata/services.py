@@ -244,24 +244,9 @@ def _store(
     context: WriteContext,
     alias: str,
 ) -> None:
-    removed = [key for key in current if key not in new]
-    if not removed and not written:
+    change = _change_of(target, current, new, written, context)
+    if change is None:
         return
-    at = timezone.now()
-    audit = [
-        {
-            "key": key,
-            "existed_before": key in current,
-            "old_value": current.get(key),
-            "exists_after": key in new,
-            "new_value": new.get(key),
-        }
-        for key in sorted([*removed, *written])
-    ]
-    event = events.change_event(
-        target=target, before=current, after=new, changes=audit, context=context, at=at
-    )
-    change = _Change(target, removed, written, audit, event, context, at)
     if connections[alias].vendor == "postgresql":
         _store_in_one_statement(change, alias)
     else:
