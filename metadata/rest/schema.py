@@ -615,9 +615,12 @@ def postprocess(
     (a parameter serialised as JSON text), and the OpenAPI links that lead from a created
     webhook subscription to its operations and from a read document to a conditional write.
     """
-    result.setdefault("components", {}).setdefault("schemas", {})[METADATA_VALUE] = (
-        METADATA_VALUE_SCHEMA
-    )
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas[METADATA_VALUE] = METADATA_VALUE_SCHEMA
+    # A lookup page and a read-many answer share their shape where a lookup page's token is
+    # null: either may match, so the two are alternatives, not exclusive ones.
+    if "LookupOrReadMany" in schemas:
+        schemas["LookupOrReadMany"] = {"anyOf": schemas["LookupOrReadMany"]["oneOf"]}
     for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if not isinstance(operation, dict):

@@ -261,6 +261,13 @@ class LookupQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False)
     pagination_token = serializers.CharField(required=False, trim_whitespace=False)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # DRF reads a blank query value of an optional field as "not sent"; `limit=` is a
+        # page size that is not a number, and is refused as one.
+        if self.initial_data.get("limit") == "":
+            raise serializers.ValidationError({"limit": "A valid integer is required."})
+        return attrs
+
 
 class LookupItemSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The object's identifier, as in its partner_metadata URL.")

@@ -187,7 +187,17 @@ def test_the_production_quickstart_runs_as_written(
     with background(prelude + serve, env, log) as server:
         wait_until_ready(gateway, server, log)
         result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", prelude + "\n".join(commands)],
+            [
+                "bash",
+                "-euo",
+                "pipefail",
+                "-c",
+                prelude
+                + "\n".join(commands).replace(
+                    ".venv/bin/python",
+                    sys.executable,  # the venv running the suite (CI's is
+                ),
+            ],  # .venv-3.11 or .venv-3.13)
             cwd=PROJECT_DIR,
             env=env,
             capture_output=True,
