@@ -22,9 +22,15 @@ BAD_CURSOR = "value_error.invalid_lookup"
 # tie together): `id` reads objects, `key` (with value, limit, pagination_token) finds them;
 # one of the two, not both.
 MODES = {"value_error.missing", "value_error.mixed_modes"}
-# A batch write names objects the server's state decides on: missing or unreadable ones,
-# stale `if_match` tags, documents over their byte limit after the change.
-BATCH_STATE = {"value_error.not_found", "value_error.precondition_failed", TOO_LARGE}
+# A batch write names objects the server's state decides on (missing or unreadable ones,
+# stale `if_match` tags, documents over their byte limit after the change), and each object
+# once: rules its description states and JSON Schema cannot.
+BATCH_STATE = {
+    "value_error.not_found",
+    "value_error.precondition_failed",
+    "value_error.duplicate",
+    TOO_LARGE,
+}
 REQUEST_LINE_TOO_LONG = 414
 REQUEST_LINE_LIMIT = 4094 - 200  # gunicorn's limit, less what the URL here leaves out
 
