@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from metadata.errors import (
     Violation,
 )
 from metadata.linkables import Linkable, Target
-from metadata.models import Door, Metadata, MetadataChange, WebhookEvent
+from metadata.models import Metadata, MetadataChange, WebhookEvent, WriteContext
 from metadata.permissions import Action, metadata_permission
 from metadata.principals import Principal
 from metadata.rules import Document
@@ -57,15 +57,6 @@ from metadata.selectors import (
     rows_of,
 )
 from metadata.webhooks import events
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """Who writes, through which door, for which request: recorded on every audit entry."""
-
-    actor_id: uuid.UUID | None
-    door: Door
-    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +133,26 @@ def delete_key(*, target: Target, key: str, context: WriteContext) -> Entry | No
 
     _write(target, context, change)
     return removed[0] if removed else None
+
+
+def edit_document(
+    *,
+    target: Target,
+    changes: Mapping[str, Any],
+    removed: Iterable[str] = (),
+    context: WriteContext,
+) -> Document:
+    """Set the `changes` (a JSON `null` is stored as null) and remove the `removed` keys, in
+    one write: the admin's inline save, exactly as a PATCH of the same keys (one transaction,
+    one change event, an audit entry per changed key)."""
+    for key, value in changes.items():
+        rules.check_entry(key, value)
+    gone = set(removed)
+
+    def change(current: Document) -> Document:
+        return {**{k: v for k, v in current.items() if k not in gone}, **changes}
+
+    return _write(target, context, change)
 
 
 def _write(

@@ -20,10 +20,9 @@ from metadata.admin.common import principal_of, violation_messages
 from metadata.errors import GatewayError, NotFound, PermissionDenied, RuleViolation
 from metadata.linkables import Linkable, Target, for_model
 from metadata.middleware import request_id_of
-from metadata.models import Door, Metadata
+from metadata.models import Door, Metadata, WriteContext
 from metadata.permissions import Action, metadata_permission
 from metadata.selectors import target_for_object
-from metadata.services import WriteContext
 
 FAILED_ATTRIBUTE = "_metadata_admin_write_failed"
 

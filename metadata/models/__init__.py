@@ -4,7 +4,7 @@ from metadata.models.accounts import Account, Property
 from metadata.models.clients import APIKey, ClientKind, PartnerClient
 from metadata.models.entities import Counterpart, Entity, Payable
 from metadata.models.logins import Login
-from metadata.models.metadata import Door, Metadata, MetadataChange
+from metadata.models.metadata import Door, Metadata, MetadataChange, WriteContext
 from metadata.models.users import User
 from metadata.models.webhooks import (
     DeliveryStatus,
@@ -33,4 +33,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookSubscription",
+    "WriteContext",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -14,6 +17,19 @@ class Door(models.TextChoices):
     ADMIN = "admin", "Admin"
     # The platform's system of record retiring an object (contract section 13).
     PROVISIONING = "provisioning", "Provisioning"
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who writes, through which door, for which request: recorded on every audit entry.
+
+    It lives beside `Door`, below both the services that write and the webhook events that
+    carry it, so neither imports the other for it.
+    """
+
+    actor_id: uuid.UUID | None
+    door: Door
+    request_id: str = ""
 
 
 class Metadata(models.Model):

@@ -17,11 +17,10 @@ from rest_framework.response import Response
 from metadata import provisioning
 from metadata.errors import BodyTooLarge, NotAuthenticated, TooManyLines
 from metadata.middleware import request_id_of
-from metadata.models import Door
+from metadata.models import Door, WriteContext
 from metadata.principals import Principal
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.schema import ProvisioningSchema
-from metadata.services import WriteContext
 
 NDJSON = "application/x-ndjson"
 MSG_TOO_MANY_LINES = (

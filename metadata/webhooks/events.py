@@ -9,14 +9,11 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from metadata.linkables import REGISTRY, Target
-from metadata.models import WebhookEvent
+from metadata.models import WebhookEvent, WriteContext
 from metadata.rules import Document
-
-if TYPE_CHECKING:
-    from metadata.services import WriteContext
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 EVENT_TYPES = (CREATED, UPDATED, DELETED)

@@ -11,9 +11,8 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from metadata.models import Door
+from metadata.models import Door, WriteContext
 from metadata.provisioning import import_lines
-from metadata.services import WriteContext
 
 
 class Command(BaseCommand):
