@@ -25,7 +25,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench bench-admin bench-import schema clean
+.PHONY: install run serve test lint bench bench-ab bench-admin bench-import schema clean
 
 $(STAMP): pyproject.toml
 	@if test -x $(BIN)/python && [ "$(VENV_VERSION)" != "$(PYTHON_VERSION)" ]; then \
@@ -71,6 +71,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
+
+## make bench-ab A=DIR B=DIR: `make bench` of two checkouts (each with its own .venv and bench
+## extras installed) in interleaved rounds at 10^6 rows; prints each door's B over A and spread.
+bench-ab: $(BENCH_STAMP)
+	$(BIN)/python -m bench.ab $(A) $(B) $(BENCH_AB_ARGS)
 
 ## make bench-admin: issue 22's admin pages and searches at 10^6 metadata rows, best of three,
 ## through Django's test client (BENCH_ADMIN_DATABASE_URL, default a database of its own,

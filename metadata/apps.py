@@ -12,10 +12,8 @@ class MetadataConfig(AppConfig):
         from metadata import (
             checks,  # noqa: F401 - registers the system checks
             consistency,
-            principals,
             signals,
         )
 
         signals.connect()
         request_started.connect(consistency.forget_caller, dispatch_uid="metadata-caller")
-        principals.watch_permissions()

@@ -11,6 +11,7 @@ from django.core.exceptions import FieldDoesNotExist
 @checks.register()
 def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     from metadata.linkables import REGISTRY
+    from metadata.sql import reads
 
     errors: list[checks.CheckMessage] = []
     collections: set[str] = set()
@@ -55,6 +56,18 @@ def check_linkable_registry(app_configs: Any = None, **kwargs: Any) -> list[chec
                 errors.append(
                     checks.Error(f"{where}: path {path} does not resolve.", id="metadata.E005")
                 )
+        try:
+            reads.reach_sql(linkable)
+        except FieldDoesNotExist:
+            pass  # E005 above
+        except ValueError as error:
+            errors.append(
+                checks.Error(
+                    f"{where}: reach {linkable.reach} is not one the read statement knows: "
+                    f"{error}. Use pk, a many-to-many to users, or a foreign key then one.",
+                    id="metadata.E010",
+                )
+            )
         errors += _provisioning_errors(where, linkable, REGISTRY)
     return errors
 

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext
 
-from metadata import services
+from metadata import batches, services
 from metadata.admin import search
 from metadata.admin.common import (
     EMPTY,
@@ -451,7 +451,7 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
         self, request: HttpRequest, queryset: models.QuerySet
     ) -> HttpResponse | None:
         """Ask for a key, then remove it from every object of the selected rows through
-        `services.delete_key_of_objects`: one transaction for all of them, so either every
+        `batches.delete_key_of_objects`: one transaction for all of them, so either every
         object loses the key or none does (and each object gets one audit entry and one
         change event, as from any door)."""
         rows = list(queryset)
@@ -473,7 +473,7 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
 
             def write() -> None:
                 removed.extend(
-                    services.delete_key_of_objects(
+                    batches.delete_key_of_objects(
                         targets=targets, key=key, context=write_context(request)
                     )
                 )

@@ -1,6 +1,6 @@
 """`metadataLookup` (contract section 9): objects found by a key, and optionally its values.
 
-A Relay-style connection over `metadata.selectors.lookup`, which returns only objects the
+A Relay-style connection over `metadata.lookups.lookup`, which returns only objects the
 caller may read and pages them in identifier order; an edge's cursor is the core's cursor
 for that object, so `after: endCursor` continues where a page ended.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import graphene
 from graphene import relay
 
-from metadata import selectors
+from metadata import lookups
 from metadata.errors import NotJSON, RuleViolation, Violation
 from metadata.graphql.context import parse_value, principal_of
 from metadata.graphql.scalars import JSONString, JSONText
@@ -46,7 +46,7 @@ class MetadataLookupEdge(graphene.ObjectType):
 
     @staticmethod
     def resolve_cursor(found: Found, info: graphene.ResolveInfo) -> str:
-        return selectors.encode_cursor(found[0])
+        return lookups.encode_cursor(found[0])
 
     @staticmethod
     def resolve_node(found: Found, info: graphene.ResolveInfo) -> Found:
@@ -60,12 +60,12 @@ class MetadataLookupConnection(graphene.ObjectType):
     page_info = graphene.Field(relay.PageInfo, required=True, description="Where the page ends.")
 
     @staticmethod
-    def resolve_edges(page: selectors.LookupPage, info: graphene.ResolveInfo) -> list[Found]:
+    def resolve_edges(page: lookups.LookupPage, info: graphene.ResolveInfo) -> list[Found]:
         return page.items
 
     @staticmethod
-    def resolve_page_info(page: selectors.LookupPage, info: graphene.ResolveInfo) -> relay.PageInfo:
-        cursors = [selectors.encode_cursor(identifier) for identifier, _ in page.items]
+    def resolve_page_info(page: lookups.LookupPage, info: graphene.ResolveInfo) -> relay.PageInfo:
+        cursors = [lookups.encode_cursor(identifier) for identifier, _ in page.items]
         return relay.PageInfo(
             has_next_page=page.next_cursor is not None,
             has_previous_page=False,
@@ -88,7 +88,7 @@ def lookup_field() -> graphene.Field:
         ),
         first=graphene.Argument(
             graphene.Int,
-            description=f"Page size, 1 to {selectors.LOOKUP_MAX_LIMIT} (the default); "
+            description=f"Page size, 1 to {lookups.LOOKUP_MAX_LIMIT} (the default); "
             "KT-CT-8413 outside that range.",
         ),
         after=graphene.Argument(
@@ -109,14 +109,14 @@ def resolve_metadata_lookup(
     values: list[JSONText] | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> selectors.LookupPage:
+) -> lookups.LookupPage:
     principal = principal_of(info)
-    return selectors.lookup(
+    return lookups.lookup(
         principal=principal,
         linkable=linkable_of(linked_object_type),
         key=key,
         values=_parse_values(values),
-        limit=selectors.LOOKUP_MAX_LIMIT if first is None else first,
+        limit=lookups.LOOKUP_MAX_LIMIT if first is None else first,
         cursor=after,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
-from metadata import services, tokens
+from metadata import batches, services, tokens
 from metadata.errors import BatchRefused, InvalidCredentials, ItemRefusal, NotJSON
 from metadata.graphql.context import (
     charge,
@@ -89,7 +89,7 @@ class UpdateMetadataBatch(graphene.Mutation):
                 refusals.append(ItemRefusal(index, error))
                 continue
             items.append(
-                services.SetItem(
+                batches.SetItem(
                     linkable=linkable_of(pair.linked_object_type),
                     identifier=pair.identifier,
                     key=pair.key,
@@ -99,7 +99,7 @@ class UpdateMetadataBatch(graphene.Mutation):
             )
         if refusals:
             raise BatchRefused(refusals)
-        written = services.set_keys(principal=principal, items=items, context=write_context(info))
+        written = batches.set_keys(principal=principal, items=items, context=write_context(info))
         return UpdateMetadataBatch(
             metadata=[
                 services.Entry(key=item.key, value=each.document[item.key])

@@ -11,7 +11,7 @@ from typing import Any
 
 import graphene
 
-from metadata import selectors
+from metadata import batches, selectors
 from metadata.graphql.context import charge, open_target, principal_of, read_document
 from metadata.graphql.lookup import lookup_field
 from metadata.graphql.types import (
@@ -80,7 +80,7 @@ class Query(graphene.ObjectType):
     ) -> list[tuple[str, Document]]:
         principal = principal_of(info)
         charge(info, len(identifiers) - 1)
-        return selectors.read_documents(
+        return batches.read_documents(
             principal=principal, linkable=linkable_of(linked_object_type), identifiers=identifiers
         )
 

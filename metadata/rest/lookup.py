@@ -2,12 +2,12 @@
 
 - `GET ?key=K[&value=V...]` finds objects by metadata (contract section 9): partners store
   their own ids in metadata to find the object again. Each `value` is JSON text, read by
-  the rules' strict parser; `selectors.lookup` returns only objects the caller may read, in
+  the rules' strict parser; `lookups.lookup` returns only objects the caller may read, in
   identifier order, a page at a time.
 - `GET ?id=A&id=B...` reads up to 100 objects by identifier (contract section 12): the
-  readable ones, in the order asked, others omitted (`selectors.read_documents`).
+  readable ones, in the order asked, others omitted (`batches.read_documents`).
 - `PATCH {"data": [{"id", "metadata", "if_match"?}, ...]}` merges into up to 100 objects'
-  documents at once, all or nothing (`services.merge_documents`); a refused item refuses
+  documents at once, all or nothing (`batches.merge_documents`); a refused item refuses
   the batch, and `metadata.rest.errors` lists every refused item.
 
 The two GET modes take disjoint parameters: a query that mixes them is refused (422).
@@ -24,7 +24,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metadata import rules, selectors, services
+from metadata import batches, lookups, rules, services
 from metadata.errors import NotJSON
 from metadata.middleware import request_id_of
 from metadata.models import Door
@@ -73,12 +73,12 @@ class PartnerMetadataLookupView(LinkableView):
             rules.parse_json(text, message=rules.MSG_VALUE_NOT_JSON)
             for text in params.get("value", [])
         ]
-        page = selectors.lookup(
+        page = lookups.lookup(
             principal=request.user,
             linkable=self.mounted,
             key=params["key"],
             values=values or None,
-            limit=params.get("limit", selectors.LOOKUP_MAX_LIMIT),
+            limit=params.get("limit", lookups.LOOKUP_MAX_LIMIT),
             cursor=params.get("pagination_token"),
             entity_scope=headers.entity_scope(request),
         )
@@ -101,7 +101,7 @@ class PartnerMetadataLookupView(LinkableView):
         query.is_valid(raise_exception=True)
         identifiers = query.validated_data["id"]
         charge(request, len(identifiers) - 1)
-        documents = selectors.read_documents(
+        documents = batches.read_documents(
             principal=request.user,
             linkable=self.mounted,
             identifiers=identifiers,
@@ -116,10 +116,10 @@ class PartnerMetadataLookupView(LinkableView):
         items = self.items_sent(request)
         charge(request, len(items) - 1)  # the request itself was counted as one
         principal: Principal = request.user
-        written = services.merge_documents(
+        written = batches.merge_documents(
             principal=principal,
             items=[
-                services.MergeItem(
+                batches.MergeItem(
                     linkable=self.mounted,
                     identifier=item["id"],
                     patch=item["metadata"],
@@ -163,7 +163,7 @@ def _well_formed(data: Any) -> bool:
     if not isinstance(data, Mapping) or data.keys() != {"data"}:
         return False
     items = data["data"]
-    if not isinstance(items, list) or not 1 <= len(items) <= selectors.BATCH_MAX_ITEMS:
+    if not isinstance(items, list) or not 1 <= len(items) <= batches.BATCH_MAX_ITEMS:
         return False
     seen: set[str] = set()
     for item in items:

@@ -24,7 +24,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
 )
 
-from metadata import linkables, rules, selectors
+from metadata import batches, linkables, lookups, rules
 from metadata.rest import headers
 from metadata.rest.serializers import (
     GRANTS,
@@ -360,7 +360,7 @@ class LookupSchema(AutoSchema):
     def get_description(self) -> str:
         if self.method == "PATCH":
             return (
-                f"1 to {selectors.BATCH_MAX_ITEMS} objects, each named once, each with a JSON "
+                f"1 to {batches.BATCH_MAX_ITEMS} objects, each named once, each with a JSON "
                 "Merge Patch (RFC 7396) of its document and optionally the ETag it must still "
                 "have (if_match). One transaction: if any item is refused, nothing is written "
                 "and the answer is 422 with one `detail` entry per refused item, located at "
@@ -375,7 +375,7 @@ class LookupSchema(AutoSchema):
             "Two modes, whose parameters do not mix (422). With `key`: objects that have "
             "`key` (equal to any `value`, when given), among those the caller may read, "
             "ordered by identifier, a page at a time. With `id` (1 to "
-            f"{selectors.BATCH_MAX_ITEMS}, repeated): the documents of the readable ones, in "
+            f"{batches.BATCH_MAX_ITEMS}, repeated): the documents of the readable ones, in "
             "the order asked, the others omitted (`next_pagination_token` is then absent); "
             f"N ids count N against the caller's rate limit. {self.linkable.description}"
         )
@@ -383,7 +383,7 @@ class LookupSchema(AutoSchema):
     def get_override_parameters(self) -> list[OpenApiParameter]:
         if self.method == "PATCH":
             return [*MONITE_HEADERS, *RATE_LIMIT_HEADERS]
-        limit = {"type": "integer", "minimum": 1, "maximum": selectors.LOOKUP_MAX_LIMIT}
+        limit = {"type": "integer", "minimum": 1, "maximum": lookups.LOOKUP_MAX_LIMIT}
         return [
             OpenApiParameter(
                 "key",
@@ -407,7 +407,7 @@ class LookupSchema(AutoSchema):
             ),
             OpenApiParameter(
                 "limit",
-                {**limit, "default": selectors.LOOKUP_MAX_LIMIT},
+                {**limit, "default": lookups.LOOKUP_MAX_LIMIT},
                 description="Page size.",
             ),
             OpenApiParameter(
@@ -426,7 +426,7 @@ class LookupSchema(AutoSchema):
                 ],
                 many=True,
                 description=(
-                    f"Read-many mode: an object's identifier, 1 to {selectors.BATCH_MAX_ITEMS} "
+                    f"Read-many mode: an object's identifier, 1 to {batches.BATCH_MAX_ITEMS} "
                     "times; not with key, value, limit or pagination_token."
                 ),
             ),
@@ -450,7 +450,7 @@ class LookupSchema(AutoSchema):
                 ValidationErrorResponseSerializer,
                 description=(
                     'The body is not {"data": [...]} of 1 to '
-                    f"{selectors.BATCH_MAX_ITEMS} items with unique ids, or items were refused: "
+                    f"{batches.BATCH_MAX_ITEMS} items with unique ids, or items were refused: "
                     "one `detail` entry per refused item; nothing was written."
                 ),
             )

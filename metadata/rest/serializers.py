@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from metadata import rules
-from metadata.selectors import BATCH_MAX_ITEMS
+from metadata.batches import BATCH_MAX_ITEMS
 
 MSG_NOT_OBJECT = "the body must be a JSON object, not {kind}"
 MSG_EXTRA = "unexpected member; the body takes only {allowed}"
@@ -251,7 +251,7 @@ class LookupQuerySerializer(serializers.Serializer):
     """The query of `GET /v1/{collection}/partner_metadata` (contract section 9).
 
     Only the query's shape is checked here; whether the key, the values, the page size and
-    the token are acceptable is decided by `selectors.lookup` and the rules.
+    the token are acceptable is decided by `lookups.lookup` and the rules.
     """
 
     key = serializers.CharField(allow_blank=True, trim_whitespace=False)

@@ -1,5 +1,5 @@
 """The changelist action that deletes a key from the selected rows' objects, in one
-transaction through `services.delete_key_of_objects`."""
+transaction through `batches.delete_key_of_objects`."""
 
 from __future__ import annotations
 

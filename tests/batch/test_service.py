@@ -1,4 +1,4 @@
-"""`services.merge_documents` and `services.set_keys`: all or nothing, every refusal listed."""
+"""`batches.merge_documents` and `batches.set_keys`: all or nothing, every refusal listed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from metadata import rules, selectors, services
+from metadata import batches, rules, selectors, services
 from metadata.errors import (
     BatchRefused,
     InvalidBatch,
@@ -40,8 +40,8 @@ def context(demo: None) -> services.WriteContext:
     return services.WriteContext(actor_id=partner.pk, door=Door.REST, request_id="req-batch")
 
 
-def merge(identifier: str, patch: Any, if_match: list[str] | None = None) -> services.MergeItem:
-    return services.MergeItem(COUNTERPART, identifier, patch, if_match)
+def merge(identifier: str, patch: Any, if_match: list[str] | None = None) -> batches.MergeItem:
+    return batches.MergeItem(COUNTERPART, identifier, patch, if_match)
 
 
 def state() -> tuple[list[Any], int, int]:
@@ -57,9 +57,7 @@ def test_a_batch_writes_every_object_with_one_audit_entry_per_key_and_one_event_
     context: services.WriteContext,
 ) -> None:
     items = [merge(cp, {"external_id": f"x{i}", "n": i}) for i, cp in enumerate(counterparts)]
-    written = services.merge_documents(
-        principal=principal_of(PARTNER), items=items, context=context
-    )
+    written = batches.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
     assert [w.target.identifier for w in written] == counterparts  # request order
     assert written[7].document == {"external_id": "x7", "n": 7}
     assert Metadata.objects.count() == 200
@@ -81,7 +79,7 @@ def test_one_bad_item_among_100_leaves_all_100_unchanged(
     principal_of: Callable[[str], Principal],
     context: services.WriteContext,
 ) -> None:
-    services.merge_documents(
+    batches.merge_documents(
         principal=principal_of(PARTNER),
         items=[merge(cp, {"before": True}) for cp in counterparts],
         context=context,
@@ -90,7 +88,7 @@ def test_one_bad_item_among_100_leaves_all_100_unchanged(
     items = [merge(cp, {"after": i}) for i, cp in enumerate(counterparts)]
     items[57] = merge(counterparts[57], {"big": "x" * 3000})
     with pytest.raises(BatchRefused) as refused:
-        services.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
+        batches.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
     assert [r.index for r in refused.value.refusals] == [57]
     assert isinstance(refused.value.refusals[0].error, RuleViolation)
     assert state() == before
@@ -111,7 +109,7 @@ def test_every_refused_item_is_listed_with_its_cause(
         merge(counterparts[0], {"again": 1}),  # the same object twice
     ]
     with pytest.raises(BatchRefused) as refused:
-        services.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
+        batches.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
     causes = {r.index: type(r.error) for r in refused.value.refusals}
     assert causes == {
         1: NotFound,
@@ -129,7 +127,7 @@ def test_readable_but_not_writable_is_refused_as_permission_denied(
     principal_of: Callable[[str], Principal], context: services.WriteContext
 ) -> None:
     with pytest.raises(BatchRefused) as refused:
-        services.merge_documents(
+        batches.merge_documents(
             principal=principal_of(SUPPORT),
             items=[merge(COUNTERPART_ONE, {"a": 1})],
             context=context,
@@ -144,7 +142,7 @@ def test_a_client_cannot_touch_another_tenants_object_in_a_batch(
     and its own, valid, item is not written either."""
     c2 = principal_of(PARTNER_CLIENT_TWO_ID)
     with pytest.raises(BatchRefused) as refused:
-        services.merge_documents(
+        batches.merge_documents(
             principal=c2,
             items=[merge(COUNTERPART_TWO, {"mine": 1}), merge(COUNTERPART_ONE, {"theirs": 1})],
             context=context,
@@ -159,7 +157,7 @@ def test_the_entity_scope_covers_every_item(
     from tests.conftest import ENTITY_TWO
 
     with pytest.raises(BatchRefused) as refused:
-        services.merge_documents(
+        batches.merge_documents(
             principal=principal_of(PARTNER),
             items=[merge(COUNTERPART_TWO, {"a": 1}), merge(COUNTERPART_ONE, {"a": 1})],
             context=context,
@@ -173,11 +171,11 @@ def test_if_match_is_per_item(
     principal_of: Callable[[str], Principal],
     context: services.WriteContext,
 ) -> None:
-    services.merge_documents(
+    batches.merge_documents(
         principal=principal_of(PARTNER), items=[merge(counterparts[0], {"a": 1})], context=context
     )
     etag = rules.document_etag({"a": 1})
-    written = services.merge_documents(
+    written = batches.merge_documents(
         principal=principal_of(PARTNER),
         items=[
             merge(counterparts[0], {"a": 2}, [etag]),
@@ -193,7 +191,7 @@ def test_batch_size_is_1_to_100(
     count: int, principal_of: Callable[[str], Principal], context: services.WriteContext
 ) -> None:
     with pytest.raises(InvalidBatch):
-        services.merge_documents(
+        batches.merge_documents(
             principal=principal_of(PARTNER),
             items=[merge(COUNTERPART_ONE, {"a": 1})] * count,
             context=context,
@@ -204,11 +202,11 @@ def test_set_keys_mixes_types_and_applies_pairs_of_one_object_in_order(
     principal_of: Callable[[str], Principal], context: services.WriteContext
 ) -> None:
     items = [
-        services.SetItem(ACCOUNT, "A-154321", "a", 1),
-        services.SetItem(COUNTERPART, COUNTERPART_ONE, "c", None),
-        services.SetItem(ACCOUNT, "A-154321", "b", [2]),
+        batches.SetItem(ACCOUNT, "A-154321", "a", 1),
+        batches.SetItem(COUNTERPART, COUNTERPART_ONE, "c", None),
+        batches.SetItem(ACCOUNT, "A-154321", "b", [2]),
     ]
-    written = services.set_keys(principal=principal_of(PARTNER), items=items, context=context)
+    written = batches.set_keys(principal=principal_of(PARTNER), items=items, context=context)
     assert [w.document for w in written] == [{"a": 1, "b": [2]}, {"c": None}, {"a": 1, "b": [2]}]
     assert WebhookEvent.objects.count() == 2  # one event per object
     assert MetadataChange.objects.count() == 3
@@ -220,9 +218,9 @@ def test_the_same_document_twice_changes_nothing(
     context: services.WriteContext,
 ) -> None:
     items = [merge(cp, {"a": 1}) for cp in counterparts[:5]]
-    services.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
+    batches.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
     before = state()
-    services.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
+    batches.merge_documents(principal=principal_of(PARTNER), items=items, context=context)
     assert state() == before
 
 
@@ -235,7 +233,7 @@ def statements(
     principal = principal_of(PARTNER)
     items = [merge(cp, {"k": round_, "drop": None}) for cp in identifiers]
     with CaptureQueriesContext(connection) as queries:
-        services.merge_documents(principal=principal, items=items, context=context)
+        batches.merge_documents(principal=principal, items=items, context=context)
     return len(queries.captured_queries)
 
 
