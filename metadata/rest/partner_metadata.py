@@ -22,11 +22,12 @@ from metadata.errors import NotJSON
 from metadata.linkables import Target
 from metadata.middleware import request_id_of
 from metadata.models import Door
-from metadata.permissions import Action, MetadataPermission
+from metadata.permissions import Action
 from metadata.principals import Principal
 from metadata.rest import headers
 from metadata.rest.base import LinkableView
 from metadata.rest.parsers import MergePatchJSONParser, StrictJSONParser
+from metadata.rest.permissions import MetadataPermission
 from metadata.rest.schema import PartnerMetadataSchema
 from metadata.rest.serializers import PartnerMetadataSerializer
 from metadata.rules import Document
