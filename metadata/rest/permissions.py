@@ -14,12 +14,16 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from metadata.errors import NotAuthenticated, PermissionDenied
 from metadata.permissions import Action, metadata_permission
 from metadata.principals import Principal
-
-ENTITY_HEADER = "X-Monite-Entity-Id"
+from metadata.rest import headers
 
 
 class MetadataPermission(BasePermission):
-    """DRF's hooks, raising the core's errors (the door's exception handler formats them)."""
+    """DRF's hooks, raising the core's errors (the door's exception handler formats them).
+
+    The door's views resolve an object and check it in one step (`selectors.open_target`,
+    the same `check`), so DRF's object hook is for a view that loads its object through
+    DRF's `get_object`: it then decides as every other route does, not DRF's default (allow).
+    """
 
     message = PermissionDenied.default_message
 
@@ -32,6 +36,6 @@ class MetadataPermission(BasePermission):
 
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         action = Action.READ if request.method in SAFE_METHODS else Action.WRITE
-        scope = request.headers.get(ENTITY_HEADER)
+        scope = headers.entity_scope(request)
         metadata_permission.check(request.user, obj, action, entity_scope=scope)
         return True
