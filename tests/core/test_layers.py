@@ -28,6 +28,10 @@ CORE_MODULES = (
     "metadata.principals",
     "metadata.errors",
     "metadata.middleware",
+    "metadata.provisioning",
+    "metadata.onboarding",
+    "metadata.webhooks.events",
+    "metadata.webhooks.subscriptions",
 )
 
 # Runs in the subprocess: settings without the doors' apps, and the metadata app and the admin
