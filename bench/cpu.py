@@ -14,8 +14,9 @@ import argparse
 import os
 
 from bench import database
+from bench.doors import DOORS, IDENTIFIER, PARTNER_EMAIL
 from bench.load import Load
-from bench.run import DOORS, IDENTIFIER, PARTNER_EMAIL, server_env
+from bench.run import server_env
 from bench.server import Gunicorn, backend_pids, busy_seconds, cpu_seconds
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import database
-from bench.run import (
+from bench.doors import (
     DOCUMENT,
     FLOOR_PATH,
     GRAPHQL_QUERY,
@@ -27,8 +27,8 @@ from bench.run import (
     REST_PATH,
     WRITE_FLOOR_PATH,
     graphql_update_body,
-    server_env,
 )
+from bench.run import server_env
 
 
 def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:

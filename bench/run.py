@@ -17,143 +17,42 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import secrets
 import signal
 import sys
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 from bench import database
-from bench.load import Load, Measure, Run, wrk_version
+from bench.doors import (
+    DOCUMENT,
+    DOORS,
+    FLOOR,
+    GRAPHQL_QUERY,
+    IDENTIFIER,
+    LOOKUP,
+    PARTNER_EMAIL,
+    REST_PATH,
+    SPREAD,
+    SPREAD_OBJECTS,
+    SWEEP_KEYS,
+    SWEEP_TARGETS,
+    WRITE_FLOOR,
+    WRITE_FLOOR_PATH,
+    graphql_update_body,
+    in_round_order,
+)
+from bench.load import Load, Measure, Run
+from bench.report import format_tables, machine_info
 from bench.server import PROJECT_DIR, CpuShare, Gunicorn, backend_pids, rss_kib
 
 BENCH_DIR = PROJECT_DIR / "bench"
-IDENTIFIER = "3a9c5e1e-0000-4000-8000-000000000011"  # counterpart of Entity One (demo data)
-PARTNER_EMAIL = "partner@example.com"
-EXTERNAL_ID = "id_6c8f1262fdbc"
-DOCUMENT = {
-    "external_id": EXTERNAL_ID,
-    "comment": "benchmark",
-    "country": "DE",
-    "currency": "EUR",
-    "tier": "gold",
-    "owner": "partner",
-    "tags": ["a", "b"],
-    "limits": {"daily": 100, "monthly": 3000},
-    "active": True,
-    "seq": "seed",
-}
-GRAPHQL_QUERY = (
-    f'{{ metadata(linkedObjectType: COUNTERPART, identifier: "{IDENTIFIER}") {{ key value }} }}'
-)
-GRAPHQL_UPDATE = (
-    "mutation Update($input: MetadataInput!) "
-    "{ updateMetadata(input: $input) { metadata { key value } } }"
-)
-
-
-def graphql_update_body(seq: str) -> dict[str, Any]:
-    """The `updateMetadata` request the benchmark sends: the "seq" key of its object."""
-    variables = {
-        "linkedObjectType": "COUNTERPART",
-        "identifier": IDENTIFIER,
-        "key": "seq",
-        "value": json.dumps(seq),
-    }
-    return {"query": GRAPHQL_UPDATE, "variables": {"input": variables}}
-
-
-@dataclass(frozen=True)
-class Door:
-    key: str
-    label: str
-    mode: str
-    path: str
-    target: float | None = None  # throughput as a fraction of the floor's, at least
-    identifiers: str = ""  # patch_many: the objects written, comma-separated
-
-    @property
-    def writes(self) -> bool:
-        return self.mode in {"put", "patch", "patch_many", "gql_update"}
-
-
-def filler_identifier(number: int) -> str:
-    """The id of filler counterpart `number` (bench.database makes it the same way)."""
-    return str(uuid.UUID(hashlib.md5(f"bench-filler-{number}".encode()).hexdigest()))
-
-
-SPREAD_OBJECTS = 64
-
-
-REST_PATH = f"/v1/counterparts/{IDENTIFIER}/partner_metadata"
-FLOOR_PATH = f"/bench/floor/counterparts/{IDENTIFIER}/partner_metadata"
-FLOOR = Door("floor_get", "floor GET", "get", FLOOR_PATH)
-WRITE_FLOOR_PATH = f"/bench/floor-write/counterparts/{IDENTIFIER}/partner_metadata"
-# Not a target: what any correct write costs (bench.floor), so the writes are also shown
-# against a write, not only against a read.
-WRITE_FLOOR = Door("floor_patch", "floor PATCH", "patch", WRITE_FLOOR_PATH)
-DOORS = (
-    FLOOR,
-    WRITE_FLOOR,
-    Door("rest_get", "REST GET", "get", REST_PATH, 0.75),
-    Door("rest_put", "REST PUT", "put", REST_PATH, 0.6),
-    Door("rest_patch", "REST PATCH", "patch", REST_PATH, 0.6),
-    Door("graphql_metadata", "GraphQL metadata", "gql_query", "/v1/graphql/", 0.6),
-    Door("graphql_update", "GraphQL updateMetadata", "gql_update", "/v1/graphql/", 0.6),
-)
-LOOKUP = Door(
-    "rest_lookup",
-    "REST lookup",
-    "get",
-    "/v1/counterparts/partner_metadata?key=external_id&value=" + quote(json.dumps(EXTERNAL_ID)),
-)
-# Not a target: the writes above all go to one object, so they queue on its row lock; this
-# row spreads the same PATCHes over filler objects, to tell that queue from a write's cost.
-SPREAD = Door(
-    "rest_patch_spread",
-    f"REST PATCH, {SPREAD_OBJECTS} objects",
-    "patch_many",
-    "/v1/counterparts/{id}/partner_metadata",
-    identifiers=",".join(filler_identifier(n) for n in range(SPREAD_OBJECTS)),
-)
-# The order of the doors within a round: each read right after the floor it is compared
-# with and each write right after the write floor, so the machine's drift through a round
-# weighs least between a door and its reference, and the reads see the database as the
-# floor saw it (not just after seconds of writes to the object they read).
-ROUND_ORDER = (
-    "floor_get",
-    "rest_get",
-    "graphql_metadata",
-    "rest_lookup",
-    "floor_patch",
-    "rest_put",
-    "rest_patch",
-    "graphql_update",
-    "rest_patch_spread",
-)
-
-
-def in_round_order(doors: list[Door]) -> list[Door]:
-    return sorted(doors, key=lambda door: ROUND_ORDER.index(door.key))
-
-
-# The floor is swept too: other load on the machine moves its p50 as it moves the doors',
-# so "vs floor" (each door's p50 over the floor's at the same size) shows the size effect alone.
-SWEEP_KEYS = ("floor_get", "rest_get", "graphql_update", "rest_lookup")
-SWEEP_TARGETS = {"rest_get": 1.25, "rest_lookup": 1.5}
-
 
 _STARTED = time.monotonic()
 
@@ -290,26 +189,6 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def machine_info(database_url: str) -> dict[str, Any]:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    import django
-
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "postgresql": database.server_version(database_url),
-        "kernel": platform.release(),
-        "load_generator": wrk_version(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
 def measure_memory(server: Gunicorn, load: Load, requests_count: int, rps: float) -> dict[str, Any]:
     """Each worker's RSS before and after at least `requests_count` REST GETs.
 
@@ -349,92 +228,6 @@ def measure_memory(server: Gunicorn, load: Load, requests_count: int, rps: float
         "max_worker_change_pct": max(abs(w["change_pct"]) for w in workers),
         "target_pct": 5.0,
     }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "NOT MET"
-
-
-def format_tables(results: dict[str, Any]) -> str:
-    cfg = results["config"]
-    floor_rps = results["doors"]["floor_get"]["rps"]
-    write_floor = results["doors"].get("floor_patch")
-    foreign = results.get("foreign_cpu_percent", {})
-    largest = foreign.get(str(results["table_rows"]), [])
-    lines = [
-        f"Throughput at {results['table_rows']:,} metadata rows: {cfg['workers']} gunicorn "
-        f"workers, wrk {cfg['connections']} connections x {cfg['duration_s']:g} s, "
-        f"median of {cfg['runs']} runs (in rounds over every door)",
-        "CPU taken by processes outside the benchmark during the rounds: "
-        + ", ".join(f"{p:.0f}%" for p in largest),
-        "",
-        f"{'door':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}"
-        f"{'x write floor':>15}  target",
-    ]
-    for door in results["door_list"]:
-        row = results["doors"][door["key"]]
-        ratio = row["rps"] / floor_rps
-        target = door["target"]
-        goal = f">= {target:g}x {verdict(ratio >= target)}" if target else ""
-        to_write_floor = (
-            f"{row['rps'] / write_floor['rps']:>15.2f}"
-            if write_floor and door.get("writes")
-            else " " * 15
-        )
-        lines.append(
-            f"{door['label']:<24}{row['rps']:>9.1f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
-            f"{ratio:>9.2f}{to_write_floor}  {goal}".rstrip()
-        )
-    for key, why in results["skipped"].items():
-        lines.append(f"{key:<24}skipped: {why}")
-    sizes = results["sizes"]
-    lines += ["", "Size sweep, p50 ms (median of runs)", ""]
-    lines.append(
-        "(other processes' CPU share per size: "
-        + "; ".join(
-            f"{size:,}: " + ", ".join(f"{p:.0f}%" for p in foreign.get(str(size), []))
-            for size in sizes
-        )
-        + ")"
-    )
-    columns = "".join(f"{size:>12,}" for size in sizes)
-    lines.append(f"{'door':<24}{columns}{'largest/smallest':>18}{'vs floor':>10}  target")
-    for key, sweep in results["sweep"].items():
-        cells = "".join(f"{sweep['p50_ms'][str(size)]:>12.2f}" for size in sizes)
-        ratio, relative = sweep["ratio"], sweep["ratio_vs_floor"]
-        target = SWEEP_TARGETS.get(key)
-        goal = f"<= {target:g}x {verdict(ratio <= target)}" if target else ""
-        if target and (ratio <= target) != (relative <= target):
-            goal += f" (vs floor: {verdict(relative <= target)})"
-        lines.append(
-            f"{sweep['label']:<24}{cells}{ratio:>17.2f}x{relative:>9.2f}x  {goal}".rstrip()
-        )
-    memory = results.get("memory")
-    if memory:
-        lines += [
-            "",
-            f"Worker RSS before and after {memory['requests']:,} REST GETs (no recycling)",
-            "",
-            f"{'worker pid':<12}{'before MiB':>12}{'after MiB':>12}{'change':>10}",
-        ]
-        for worker in memory["workers"]:
-            lines.append(
-                f"{worker['pid']:<12}{worker['rss_before_kib'] / 1024:>12.1f}"
-                f"{worker['rss_after_kib'] / 1024:>12.1f}{worker['change_pct']:>9.2f}%"
-            )
-        lines.append(
-            f"{'all':<12}{memory['total_before_kib'] / 1024:>12.1f}"
-            f"{memory['total_after_kib'] / 1024:>12.1f}{memory['total_change_pct']:>9.2f}%"
-            f"  target within 5% per worker: {verdict(memory['max_worker_change_pct'] <= 5)}"
-        )
-    machine = results["machine"]
-    lines += [
-        "",
-        f"Machine: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}, "
-        f"Django {machine['django']}, {machine['postgresql'].split(' on ')[0]}; "
-        f"{machine['load_generator']}; {machine['date']}",
-    ]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

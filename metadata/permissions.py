@@ -1,9 +1,11 @@
 """The one permission of the gateway (contract section 3), for every door.
 
-DRF lists `MetadataPermission` on its views; the GraphQL resolvers and the admin call the
-same object, `metadata_permission`. The order of the checks is the contract's: the caller is
-authenticated and still active, the object exists and the caller may read it (else the same
-404 for both), then the caller may change it (else 403).
+Every door calls the same object, `metadata_permission`: the REST door through its DRF
+permission class (`metadata.rest.permissions`), the GraphQL resolvers and the admin directly.
+It knows no protocol: each door reads its own request and maps the errors raised here to its
+own format. The order of the checks is the contract's: the caller is authenticated and still
+active, the object exists and the caller may read it (else the same 404 for both), then the
+caller may change it (else 403).
 
 A partner client's principal (contract section 11) goes through the same checks: its
 target's `reachable` says whether the client serves the object's entity, and its flags
@@ -14,9 +16,6 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import Any
-
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from metadata.errors import InvalidToken, NotAuthenticated, NotFound, PermissionDenied
 from metadata.linkables import Linkable, Target
@@ -60,12 +59,8 @@ class ReadScope(enum.Enum):
     NOTHING = "nothing"  # a partner client and a type that belongs to no entity
 
 
-class MetadataPermission(BasePermission):
+class MetadataAccess:
     """Account-user level access, or CAN_MUTATE_METADATA; reads also with view_metadata."""
-
-    message = PermissionDenied.default_message
-
-    # Decisions, shared by every door.
 
     def authenticate(self, principal: Principal | None) -> Principal:
         if principal is None:
@@ -133,20 +128,5 @@ class MetadataPermission(BasePermission):
             return principal
         raise PermissionDenied(MSG_SUBSCRIBE)
 
-    # DRF's hooks: the same decisions, raised as the core's errors.
 
-    def has_permission(self, request: Any, view: Any) -> bool:
-        """Only that there is a caller: whether they are still active is decided with the
-        object (`check`), in the query that resolves it, so listing this costs no query."""
-        if not isinstance(request.user, Principal):
-            raise NotAuthenticated()
-        return True
-
-    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
-        action = Action.READ if request.method in SAFE_METHODS else Action.WRITE
-        scope = request.headers.get("X-Monite-Entity-Id")
-        self.check(request.user, obj, action, entity_scope=scope)
-        return True
-
-
-metadata_permission = MetadataPermission()
+metadata_permission = MetadataAccess()

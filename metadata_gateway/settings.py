@@ -196,6 +196,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Bodies are refused (413) before parsing past this size; see metadata.rules.MAX_BODY_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
+# Bodies over 64 KiB (metadata.rules.MAX_BODY_BYTES) are refused with 413 by their declared
+# length, before any door reads them (metadata.middleware.BodySizeLimitMiddleware). Each door
+# answers that refusal in its own error format and may allow some routes larger bodies:
+# (path prefix, the door's answer, the door's table of larger limits); the first prefix that
+# matches decides. Paths of no door (the admin, operations) are answered in plain text.
+BODY_SIZE_DOORS = (
+    ("/v1/graphql", "metadata.graphql.errors.body_too_large", None),
+    ("/v1/", "metadata.rest.errors.body_too_large", "metadata.rest.parsers.BODY_LIMITS"),
+)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Without Redis each process counts rate limits alone; `make serve` (metadata_gateway/gunicorn.py)
 # refuses several workers with DEBUG off unless this says that is intended.

@@ -83,7 +83,7 @@ def api_key_hash(raw: str) -> str:
 
     A fast hash is enough here, where a password needs a slow one: a generated key carries
     256 random bits, so no guessing or dictionary attack can reverse its hash, and checking
-    one costs the same microseconds whether the prefix exists or not. It is not keyed with
+    one costs the same time whether the prefix exists or not. It is not keyed with
     `SECRET_KEY` so that rotating that key does not invalidate every API key.
     """
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()

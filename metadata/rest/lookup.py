@@ -28,11 +28,11 @@ from metadata import batches, lookups, rules, services
 from metadata.errors import NotJSON
 from metadata.middleware import request_id_of
 from metadata.models import Door
-from metadata.permissions import MetadataPermission
 from metadata.principals import Principal
 from metadata.rest import headers
 from metadata.rest.base import LinkableView
 from metadata.rest.parsers import BatchJSONParser
+from metadata.rest.permissions import MetadataPermission
 from metadata.rest.schema import LookupSchema
 from metadata.rest.serializers import (
     BatchSerializer,

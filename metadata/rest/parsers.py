@@ -6,13 +6,14 @@ the door goes through `rules.parse_json` instead, so REST and GraphQL refuse the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import IO, Any
 
 from django.core.exceptions import RequestDataTooBig
 from rest_framework.parsers import BaseParser
 
-from metadata import rules
+from metadata import provisioning, rules
 from metadata.errors import BodyTooLarge
 
 
@@ -50,3 +51,14 @@ class BatchJSONParser(StrictJSONParser):
     """The body of a batch (contract section 12): the same strict JSON, up to 256 KiB."""
 
     max_bytes = rules.MAX_BATCH_BODY_BYTES
+
+
+# The REST routes whose bodies may be larger than `rules.MAX_BODY_BYTES`, by path (the first
+# match decides): `BodySizeLimitMiddleware` refuses bodies over these by their declared length
+# (`settings.BODY_SIZE_DOORS`), and these routes' parsers hold the same limits when reading.
+BODY_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
+    # NDJSON lines from the platform's system of record (contract section 13).
+    (re.compile(r"^/v1/provisioning/objects$"), provisioning.MAX_REQUEST_BYTES),
+    # A batch of up to 100 objects' documents (contract section 12).
+    (re.compile(r"^/v1/[a-z_]+/partner_metadata$"), rules.MAX_BATCH_BODY_BYTES),
+)

@@ -20,9 +20,10 @@ from rest_framework.response import Response
 
 from metadata.errors import NotFound
 from metadata.models import WebhookDelivery, WebhookSubscription
-from metadata.permissions import MetadataPermission, metadata_permission
+from metadata.permissions import metadata_permission
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.parsers import StrictJSONParser
+from metadata.rest.permissions import MetadataPermission
 from metadata.rest.schema import errors
 from metadata.rest.serializers import EnvelopeSerializer, StrictBooleanField, StrictCharField
 from metadata.webhooks import subscriptions

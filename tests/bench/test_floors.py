@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from bench import run as bench_run
+from bench import doors as bench_doors
 from metadata.models import MetadataChange
 from tests.conftest import COUNTERPART_ONE, PARTNER
 from tests.rest.conftest import JSON, TokenFactory, body, url
@@ -118,10 +118,10 @@ def test_the_write_floor_answers_a_bad_request_with_400_and_writes_nothing(
 
 
 def test_each_door_is_measured_right_after_its_floor() -> None:
-    doors = [*bench_run.DOORS, bench_run.LOOKUP, bench_run.SPREAD]
-    order = bench_run.in_round_order(doors)
+    doors = [*bench_doors.DOORS, bench_doors.LOOKUP, bench_doors.SPREAD]
+    order = bench_doors.in_round_order(doors)
     assert sorted(door.key for door in order) == sorted(door.key for door in doors)
-    first_write = order.index(bench_run.WRITE_FLOOR)
+    first_write = order.index(bench_doors.WRITE_FLOOR)
     assert order[0].key == "floor_get"
     assert not any(door.writes for door in order[:first_write])
     assert all(door.writes for door in order[first_write:])
