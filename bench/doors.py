@@ -55,11 +55,12 @@ class Door:
     mode: str
     path: str
     target: float | None = None  # throughput as a fraction of the floor's, at least
-    identifiers: str = ""  # patch_many: the objects written, comma-separated
+    identifiers: str = ""  # patch_many and batches: the objects written, comma-separated
+    keys: int = 1  # keys written per request (a batch writes one per object)
 
     @property
     def writes(self) -> bool:
-        return self.mode in {"put", "patch", "patch_many", "gql_update"}
+        return self.mode in {"put", "patch", "patch_many", "gql_update", *BATCH_MODES}
 
 
 def filler_identifier(number: int) -> str:
@@ -68,6 +69,8 @@ def filler_identifier(number: int) -> str:
 
 
 SPREAD_OBJECTS = 64
+BATCH_OBJECTS = 100
+BATCH_MODES = ("batch_patch", "gql_batch")
 
 
 REST_PATH = f"/v1/counterparts/{IDENTIFIER}/partner_metadata"
@@ -101,6 +104,29 @@ SPREAD = Door(
     "/v1/counterparts/{id}/partner_metadata",
     identifiers=",".join(filler_identifier(n) for n in range(SPREAD_OBJECTS)),
 )
+# Issue 21's bulk rows: 100-object batches of one key each (filler objects), reported as keys/s
+# beside single PATCH's keys/s; targets: at least 20x the keys/s, a p50 at most 10x.
+_BATCH_IDS = ",".join(filler_identifier(n) for n in range(BATCH_OBJECTS))
+BATCHES = (
+    Door(
+        "rest_batch",
+        f"REST PATCH, {BATCH_OBJECTS}-object batch",
+        "batch_patch",
+        "/v1/counterparts/partner_metadata",
+        identifiers=_BATCH_IDS,
+        keys=BATCH_OBJECTS,
+    ),
+    Door(
+        "graphql_batch",
+        f"GraphQL batch, {BATCH_OBJECTS} objects",
+        "gql_batch",
+        "/v1/graphql/",
+        identifiers=_BATCH_IDS,
+        keys=BATCH_OBJECTS,
+    ),
+)
+BULK_KEYS_TARGET = 20  # batch keys/s over single PATCH keys/s, at least
+BULK_P50_TARGET = 10  # batch p50 over single PATCH p50, at most
 # The order of the doors within a round: each read right after the floor it is compared
 # with and each write right after the write floor, so the machine's drift through a round
 # weighs least between a door and its reference, and the reads see the database as the
@@ -115,6 +141,8 @@ ROUND_ORDER = (
     "rest_patch",
     "graphql_update",
     "rest_patch_spread",
+    "rest_batch",
+    "graphql_batch",
 )
 
 

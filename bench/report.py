@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import database
-from bench.doors import SWEEP_TARGETS
+from bench.doors import BULK_KEYS_TARGET, BULK_P50_TARGET, SWEEP_TARGETS
 from bench.load import wrk_version
 
 
@@ -35,6 +35,34 @@ def machine_info(database_url: str) -> dict[str, Any]:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
+
+
+def bulk_lines(results: dict[str, Any]) -> list[str]:
+    """Issue 21's rows: each batch door's keys/s and p50 against single PATCH's."""
+    single = results["doors"].get("rest_patch")
+    batches = [d for d in results["door_list"] if d.get("keys", 1) > 1]
+    if not single or not batches:
+        return []
+    lines = [
+        "",
+        f"Bulk: keys/s and p50 against single REST PATCH ({single['rps']:.1f} keys/s, "
+        f"p50 {single['p50_ms']:.2f} ms)",
+        "",
+        f"{'door':<30}{'keys/s':>9}{'x keys/s':>10}{'p50 ms':>9}{'x p50':>8}  targets",
+    ]
+    for door in batches:
+        row = results["doors"][door["key"]]
+        keys, p50 = row["rps"] * door["keys"], row["p50_ms"] / single["p50_ms"]
+        ratio = keys / single["rps"]
+        goal = (
+            f">= {BULK_KEYS_TARGET}x {verdict(ratio >= BULK_KEYS_TARGET)}, "
+            f"p50 <= {BULK_P50_TARGET}x {verdict(p50 <= BULK_P50_TARGET)}"
+        )
+        lines.append(
+            f"{door['label']:<30}{keys:>9.0f}{ratio:>9.1f}x{row['p50_ms']:>9.2f}{p50:>7.1f}x  "
+            + goal
+        )
+    return lines
 
 
 def format_tables(results: dict[str, Any]) -> str:
@@ -69,6 +97,7 @@ def format_tables(results: dict[str, Any]) -> str:
         )
     for key, why in results["skipped"].items():
         lines.append(f"{key:<24}skipped: {why}")
+    lines += bulk_lines(results)
     sizes = results["sizes"]
     lines += ["", "Size sweep, p50 ms (median of runs)", ""]
     lines.append(

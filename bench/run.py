@@ -31,6 +31,8 @@ import requests
 
 from bench import database
 from bench.doors import (
+    BATCH_OBJECTS,
+    BATCHES,
     DOCUMENT,
     DOORS,
     FLOOR,
@@ -275,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         doors = [*DOORS, *([] if "rest_lookup" in missing else [LOOKUP])]
         if sizes[-1] >= 10 * SPREAD_OBJECTS + len(DOCUMENT):  # the filler objects exist
             doors.append(SPREAD)
+        if sizes[-1] >= 10 * BATCH_OBJECTS + len(DOCUMENT):
+            doors.extend(BATCHES)
         results["skipped"] = missing
         for key, why in missing.items():
             log(f"   {key} skipped: {why}")
@@ -296,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.warmup > 0:
             for door in doors:
-                if door.key != SPREAD.key:  # its objects exist once the table is filled
+                if door.identifiers == "":  # filler objects exist once the table is filled
                     load.run(door.mode, door.path, seconds=args.warmup)
 
         sweep: dict[str, dict[int, Measure]] = {}
@@ -343,9 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    labels = {door.key: door.label for door in (*DOORS, LOOKUP, SPREAD)}
+    labels = {door.key: door.label for door in (*DOORS, LOOKUP, SPREAD, *BATCHES)}
     results["door_list"] = [
-        {"key": d.key, "label": d.label, "target": d.target, "writes": d.writes} for d in doors
+        {"key": d.key, "label": d.label, "target": d.target, "writes": d.writes, "keys": d.keys}
+        for d in doors
     ]
     results["doors"] = {key: measure.to_json() for key, measure in table.items()}
     floor_rps = table["floor_get"].rps

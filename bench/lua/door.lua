@@ -2,10 +2,12 @@
 --
 --   wrk -s bench/lua/door.lua URL -- MODE PATH TOKEN IDENTIFIER NONCE
 --
--- MODE: get | put | patch | patch_many | gql_query | gql_update. Writes change the key "seq"
--- on every request ("<nonce>-<thread>-<counter>"), so each one is a real change, never a
--- no-op. patch_many spreads PATCHes over several objects: IDENTIFIER is then a
--- comma-separated list, and PATH holds "{id}" where each request's identifier goes.
+-- MODE: get | put | patch | patch_many | batch_patch | gql_query | gql_update | gql_batch.
+-- Writes change the key "seq" on every request ("<nonce>-<thread>-<counter>"), so each one is
+-- a real change, never a no-op. patch_many spreads PATCHes over several objects: IDENTIFIER is
+-- then a comma-separated list, and PATH holds "{id}" where each request's identifier goes.
+-- batch_patch (REST) and gql_batch (updateMetadataBatch) write "seq" of every object of the
+-- list in one request.
 -- Every answer is checked: a status other than 200, or a GraphQL answer with "errors",
 -- counts as bad. done() prints one JSON line that bench/run.py reads.
 
@@ -51,6 +53,13 @@ function init(args)
       end
       path_head, path_tail = path:match("^(.*){id}(.*)$")
     end
+  elseif mode == "batch_patch" or mode == "gql_batch" then
+    wrk.headers["Content-Type"] = "application/json"
+    identifiers = {}
+    for one in string.gmatch(identifier, "[^,]+") do
+      table.insert(identifiers, one)
+    end
+    prefix = tag
   elseif mode == "gql_update" then
     wrk.headers["Content-Type"] = "application/json"
     prefix = '{"query":"mutation Update($input: MetadataInput!) '
@@ -63,11 +72,35 @@ function init(args)
   end
 end
 
+-- One batch: every object of the list, its "seq" set to this request's value.
+local function batch_body(value)
+  local items = {}
+  for index, one in ipairs(identifiers) do
+    if mode == "batch_patch" then
+      items[index] = '{"id":"' .. one .. '","metadata":{"seq":"' .. value .. '"}}'
+    else
+      items[index] = '{"linkedObjectType":"COUNTERPART","identifier":"' .. one
+        .. '","key":"seq","value":"\\"' .. value .. '\\""}'
+    end
+  end
+  if mode == "batch_patch" then
+    return '{"data":[' .. table.concat(items, ",") .. ']}'
+  end
+  return '{"query":"mutation Batch($input: [MetadataInput!]!) '
+    .. '{ updateMetadataBatch(input: $input) { metadata { key } } }",'
+    .. '"variables":{"input":[' .. table.concat(items, ",") .. ']}}'
+end
+
 function request()
   if static_request then
     return static_request
   end
   counter = counter + 1
+  if mode == "batch_patch" then
+    return wrk.format("PATCH", path, nil, batch_body(prefix .. counter))
+  elseif mode == "gql_batch" then
+    return wrk.format("POST", path, nil, batch_body(prefix .. counter))
+  end
   if identifiers then
     local target = path_head .. identifiers[counter % #identifiers + 1] .. path_tail
     return wrk.format("PATCH", target, nil, prefix .. counter .. suffix)
@@ -81,7 +114,7 @@ bad = 0 -- global: done() reads it from each thread
 function response(status, headers, body)
   if status ~= 200 then
     bad = bad + 1
-  elseif (mode == "gql_query" or mode == "gql_update") and body:find('"errors"', 1, true) then
+  elseif mode:sub(1, 4) == "gql_" and body:find('"errors"', 1, true) then
     bad = bad + 1
   end
 end
