@@ -385,7 +385,8 @@ def test_a_write_refused_after_the_form_checked_it_shows_why_and_changes_nothing
             [Violation(("metadata",), "metadata is 2001 bytes; the limit is 2000", "too_large")]
         )
 
-    monkeypatch.setattr(services, "set_key", full)
+    monkeypatch.setattr(services, "set_key", full)  # the row's page
+    monkeypatch.setattr(services, "edit_document", full)  # the object page's inline
     before, logs = audit_snapshot(), LogEntry.objects.count()
     url = change_url(external_id)
     response = lead.post(url, {"value": '"fits"', "_save": "Save"})
