@@ -12,7 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
@@ -174,9 +174,14 @@ class LinkedObjectAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """The metadata rows are one `services.edit_document` call; other inlines are Django's.
 
-        A refused write (another door changed the document since the formset checked it)
-        changes nothing and is shown by `run_write`. After a write, `save(commit=False)`
-        describes the rows for the page's log entry (it writes nothing)."""
+        A refused write (another door changed the document since the formset checked it) is
+        shown by `run_write`, and the page's transaction is marked for rollback so that
+        nothing of the page is kept (the object's own fields and other inlines, saved
+        before, included): "Nothing was saved" is true. No query may follow in that
+        transaction, so the log entry is skipped (`log_change`) and the page redirects
+        (`response_change`); the metadata inline is the last one (`get_inlines`). After a
+        write, `save(commit=False)` describes the rows for the log entry (it writes nothing).
+        """
         if not isinstance(formset, MetadataInlineFormSet):
             super().save_formset(request, form, formset, change)
             return
@@ -192,16 +197,20 @@ class LinkedObjectAdmin(admin.ModelAdmin):
                 )
 
             if not run_write(request, write):
+                transaction.set_rollback(True, using=router.db_for_write(self.model))
                 return
         formset.save(commit=False)
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
     ) -> Any:
-        """A refused metadata write changed no row: its formset has nothing to report."""
+        """Nothing to describe when a refused metadata write rolled the page back."""
         if write_failed(request):
-            formsets = [f for f in formsets if not isinstance(f, MetadataInlineFormSet)]
+            return []
         return super().construct_change_message(request, form, formsets, add)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if write_failed(request) else super().log_change(request, obj, message)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

@@ -11,10 +11,10 @@ from django.test import Client
 
 from metadata import services
 from metadata.linkables import by_name
-from metadata.models import Door, User
+from metadata.models import Door, Metadata, User
 from metadata.principals import Principal
 from metadata.selectors import find_target
-from tests.conftest import PARTNER, SUPPORT, SUPPORT_LEAD
+from tests.conftest import COUNTERPART_ONE, PARTNER, SUPPORT, SUPPORT_LEAD
 from tests.webhooks.receiver import receiver
 
 __all__ = ["receiver"]  # the loopback webhook receiver, for the webhook admin tests
@@ -66,3 +66,11 @@ def put(demo: None) -> Callable[..., None]:
         )
 
     return write
+
+
+@pytest.fixture
+def external_id(put: Callable[..., None]) -> Metadata:
+    """Two keys on COUNTERPART_ONE, written by the partner; the row of `external_id`."""
+    put("COUNTERPART", COUNTERPART_ONE, "external_id", "id_6c8f1262fdbc")
+    put("COUNTERPART", COUNTERPART_ONE, "comment", "")
+    return Metadata.objects.get(key="external_id")
