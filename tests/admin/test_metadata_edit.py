@@ -8,7 +8,15 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from metadata.models import Account, Counterpart, Door, Metadata, MetadataChange, User
+from metadata.models import (
+    Account,
+    Counterpart,
+    Door,
+    Metadata,
+    MetadataChange,
+    User,
+    WebhookEvent,
+)
 from tests.admin.helpers import (
     COUNTERPART_PAGE,
     audit_snapshot,
@@ -191,8 +199,13 @@ def test_lead_deletes_a_key_through_the_services(lead: Client, external_id: Meta
     assert change.actor.email == SUPPORT_LEAD
 
 
-def test_bulk_delete_action_goes_through_the_services(lead: Client, external_id: Metadata) -> None:
+def test_bulk_delete_action_goes_through_the_services(
+    lead: Client, external_id: Metadata, put: Callable[..., None]
+) -> None:
+    """One write per object: its selected keys go in one change event, as a PATCH's would."""
+    put("ACCOUNT", "A-154321", "external_id", "acc_1")
     rows = list(Metadata.objects.values_list("pk", flat=True))
+    events = WebhookEvent.objects.count()
     response = lead.post(
         "/admin/metadata/metadata/",
         {"action": "delete_selected", "_selected_action": [str(pk) for pk in rows], "post": "yes"},
@@ -200,7 +213,12 @@ def test_bulk_delete_action_goes_through_the_services(lead: Client, external_id:
     assert response.status_code == 302
     assert not Metadata.objects.exists()
     deleted = MetadataChange.objects.filter(door="admin", exists_after=False)
-    assert sorted(deleted.values_list("key", flat=True)) == ["comment", "external_id"]
+    assert sorted(deleted.values_list("object_id", "key")) == [
+        (str(Account.objects.get(number="A-154321").pk), "external_id"),
+        (COUNTERPART_ONE, "comment"),
+        (COUNTERPART_ONE, "external_id"),
+    ]
+    assert WebhookEvent.objects.count() == events + 2  # one per object
 
 
 def test_the_history_button_of_a_row_opens_its_audit_trail(
