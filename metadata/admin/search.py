@@ -33,7 +33,7 @@ from django.db.models import CharField, Q, TextField, Value
 from django.db.models.functions import Cast, Concat, Substr
 from django.utils.text import smart_split, unescape_string_literal
 
-from metadata.admin.common import content_types
+from metadata.admin.identifiers import content_types
 from metadata.linkables import Linkable
 
 HELP_TEXT = (

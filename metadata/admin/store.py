@@ -1,4 +1,5 @@
-"""The metadata store in the admin: rows per key (`Metadata`) and their history."""
+"""The metadata store in the admin: one row per key (`Metadata`), written through the
+services (`metadata.admin.writes`), with forms that report the rules (`store_forms`)."""
 
 from __future__ import annotations
 
@@ -9,41 +10,28 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import quote
-from django.contrib.admin.views.main import ChangeList
-from django.db import connections, models, router
-from django.db.models import Q
+from django.db import connections, models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext
 
 from metadata import batches, services
 from metadata.admin import search
-from metadata.admin.common import (
-    EMPTY,
-    ChangedByMetadataMutators,
+from metadata.admin.access import ChangedByMetadataMutators, principal_of
+from metadata.admin.identifiers import (
     LinkedTypeFilter,
-    ReadOnlyForViewers,
-    ReversedOnce,
-    RulesValidateValues,
-    StrictJSONFormField,
-    change_viewname,
-    document_error,
-    history_link,
+    content_types,
     history_url,
-    identifier_condition,
-    identifier_link,
     identify,
-    json_block,
-    key_errors,
-    linkable_named,
-    principal_of,
     resolve_identifiers,
 )
-from metadata.admin.paging import EstimatingPaginator, narrowed
+from metadata.admin.rows import IdentifiedRowsAdmin
+from metadata.admin.store_forms import (
+    MSG_OBJECT_GONE,
+    DeleteKeyForm,
+    MetadataAddForm,
+    MetadataChangeForm,
+)
+from metadata.admin.values import json_block
 from metadata.admin.writes import (
     linked_object_of,
     run_write,
@@ -51,115 +39,10 @@ from metadata.admin.writes import (
     write_context,
     write_failed,
 )
-from metadata.errors import NotFound, PermissionDenied
 from metadata.linkables import Target, all_linkables
-from metadata.models import Metadata, MetadataChange
+from metadata.models import Metadata
 from metadata.permissions import Action, metadata_permission
 from metadata.principals import Principal
-from metadata.rules import MAX_KEY_LENGTH
-from metadata.selectors import content_type_for, find_target, get_document
-
-MSG_OBJECT_GONE = "The object this metadata was linked to no longer exists."
-
-
-class IdentifiedChangeList(ChangeList):
-    """A changelist that names every row's linked object with a bounded number of queries."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        resolve_identifiers(self.result_list)
-        self._urls = ReversedOnce()
-
-    def url_for_result(self, result: Any) -> str:
-        """Django's link to a row's page, with the view reversed once per page."""
-        url = self._urls.url(change_viewname(self.model), quote(result.pk))
-        return url if url is not None else super().url_for_result(result)
-
-
-def search_terms(search_term: str) -> list[str]:
-    terms = []
-    for bit in smart_split(search_term):
-        if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
-            bit = unescape_string_literal(bit)
-        if bit.strip():
-            terms.append(bit)
-    return terms
-
-
-class IdentifiedRowsAdmin(admin.ModelAdmin):
-    """Shared by both store admins: linked type and identifier columns, search, history links.
-
-    Both tables grow to millions of rows, so no page counts a whole table (`paging`), and the
-    sidebar's filters offer no per-choice counts (each would count the table again).
-    """
-
-    list_per_page = 100
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    search_help_text = "Search by key, by identifier (account number, email, UUID, id) or by value."
-    search_fields = ("key",)  # shows the search box; the search itself is get_search_results
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return IdentifiedChangeList
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        """Every query of the list runs here (the rows are fetched to name their objects)."""
-        with search.planned_for_their_values(router.db_for_read(self.model)):
-            return super().changelist_view(request, extra_context)
-
-    def get_paginator(
-        self,
-        request: HttpRequest,
-        queryset: models.QuerySet,
-        per_page: int,
-        orphans: int = 0,
-        allow_empty_first_page: bool = True,
-    ) -> EstimatingPaginator:
-        return EstimatingPaginator(
-            queryset,
-            per_page,
-            narrowed=narrowed(request),
-            orphans=orphans,
-            allow_empty_first_page=allow_empty_first_page,
-        )
-
-    def term_condition(self, term: str) -> Q:
-        return Q(key__icontains=term) | identifier_condition(term)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
-    ) -> tuple[models.QuerySet, bool]:
-        for term in search_terms(search_term):
-            queryset = queryset.filter(self.term_condition(term))
-        return queryset, False
-
-    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
-    def action_checkbox(self, obj: Any) -> str:
-        """Django's checkbox, written directly: rendering a widget template per row was a large
-        share of a 100-row page."""
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            label,
-        )
-
-    @admin.display(description="linked type", ordering="content_type")
-    def linked_type(self, row: Any) -> str:
-        linkable, _ = identify(row)
-        return linkable.name if linkable else EMPTY
-
-    @admin.display(description="identifier", ordering="object_id")
-    def identifier(self, row: Any) -> str:
-        return identifier_link(row)
-
-    @admin.display(description="history")
-    def history(self, row: Any) -> str:
-        return history_link(row)
-
-
-# Metadata rows ----------------------------------------------------------------------------
 
 WRITERS_SHOWN = 50
 
@@ -209,111 +92,6 @@ class UpdatedByFilter(admin.SimpleListFilter):
         except ValueError as error:
             raise IncorrectLookupParameters(f"updated_by: {value!r} is not a user id") from error
         return queryset.filter(updated_by_id=pk)
-
-
-class MetadataKeyField(forms.CharField):
-    """Keys are taken as typed (white space is part of a key) and checked by the rules."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", MAX_KEY_LENGTH)
-        kwargs.setdefault("strip", False)
-        super().__init__(**kwargs)
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        errors = key_errors(value)
-        if errors:
-            raise forms.ValidationError(errors)
-
-
-class MetadataAddForm(RulesValidateValues, forms.ModelForm):
-    """A new key on an object named by linked type and identifier."""
-
-    principal: Principal
-
-    linked_type = forms.ChoiceField(
-        label="Linked type",
-        choices=[("", "---------"), *((lk.name, lk.name) for lk in all_linkables())],
-    )
-    identifier = forms.CharField(
-        max_length=254,
-        help_text="Account number (A-154321), email, id of a property, or UUID.",
-    )
-    key = MetadataKeyField()
-    value = StrictJSONFormField()
-
-    class Meta:
-        model = Metadata
-        fields = ("key", "value")
-
-    field_order = ("linked_type", "identifier", "key", "value")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        linkable = linkable_named(cleaned.get("linked_type") or "")
-        identifier = cleaned.get("identifier")
-        if linkable is None or not identifier:
-            return cleaned
-        target = find_target(linkable=linkable, identifier=identifier, principal=self.principal)
-        try:
-            metadata_permission.check(self.principal, target, Action.WRITE)
-        except NotFound:
-            self.add_error("identifier", f"There is no {linkable.name} with this identifier.")
-            return cleaned
-        except PermissionDenied as error:
-            self.add_error(None, error.message)
-            return cleaned
-        self.target = target
-        if "key" not in cleaned or "value" not in cleaned:
-            return cleaned
-        key = cleaned["key"]
-        current = get_document(target=target)
-        if key in current:
-            self.add_error("key", "This object already has this key: change that row instead.")
-            return cleaned
-        for message in document_error({**current, key: cleaned["value"]}):
-            self.add_error("value", message)
-        return cleaned
-
-
-class MetadataChangeForm(RulesValidateValues, forms.ModelForm):
-    """A new value for an existing key; the whole document is checked, as every door does."""
-
-    principal: Principal
-    target: Target | None = None  # set by the admin for callers who may change the row
-    editable: bool = False
-
-    value = StrictJSONFormField()
-
-    class Meta:
-        model = Metadata
-        fields = ("value",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.editable and self.target is None:
-            self.fields["value"].disabled = True
-            self.fields["value"].help_text = MSG_OBJECT_GONE
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.target is None:
-            raise forms.ValidationError(MSG_OBJECT_GONE)
-        if "value" not in cleaned:
-            return cleaned
-        current = get_document(target=self.target)
-        for message in document_error({**current, self.instance.key: cleaned["value"]}):
-            self.add_error("value", message)
-        return cleaned
-
-
-class DeleteKeyForm(forms.Form):
-    """The key the `delete_key_from_objects` action removes from the selected rows' objects."""
-
-    key = MetadataKeyField(
-        help_text="Removed from every object of the selected rows that has it, in one "
-        "transaction; objects without it are left as they are."
-    )
 
 
 @admin.register(Metadata)
@@ -366,6 +144,12 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.readonly_fields
 
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The forms' `Meta.exclude` (the value, judged by the rules and stored by the
+        service), named here because `get_form` picks the form per page and Django reads
+        `Meta.exclude` only from `self.form`."""
+        return ("value",)
+
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> type[forms.ModelForm]:
@@ -412,16 +196,15 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
                 create_only=not change,
             )
 
-        if run_write(request, write):
-            stored = Metadata.objects.get(
-                content_type=content_type_for(target.linkable),
+        if not run_write(request, write):
+            return
+        if not change:  # the admin goes on (log, link, message) with the row the service made
+            obj.pk = Metadata.objects.values_list("pk", flat=True).get(
+                content_type=content_types()[target.linkable],
                 object_id=target.object_id,
                 key=obj.key,
             )
-            obj.__dict__.update(
-                {f.attname: getattr(stored, f.attname) for f in Metadata._meta.concrete_fields}
-            )
-            obj._state.adding = False
+        obj.refresh_from_db()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing related to save: the row is written by the service."""
@@ -434,13 +217,21 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
         )
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        """Django's "delete selected": one `services.edit_document` per object (the keys of
+        its selected rows removed in one write, as a PATCH would), all in one transaction."""
         rows = list(queryset)
         resolve_identifiers(rows)
-        targets = [(self._target(request, row, Action.WRITE), row.key) for row in rows]
+        removed: dict[tuple[str, str], tuple[Target, list[str]]] = {}
+        for row in rows:
+            target = self._target(request, row, Action.WRITE)
+            identity = (target.linkable.name, target.object_id)
+            removed.setdefault(identity, (target, []))[1].append(row.key)
 
         def write() -> None:
-            for target, key in targets:
-                services.delete_key(target=target, key=key, context=write_context(request))
+            for target, keys in removed.values():
+                services.edit_document(
+                    target=target, changes={}, removed=keys, context=write_context(request)
+                )
 
         run_write(request, write)
 
@@ -534,58 +325,3 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
         return HttpResponseRedirect(
             history_url(linkable=linkable, object_id=row.object_id, key=row.key)
         )
-
-
-# The audit trail -------------------------------------------------------------------------
-
-
-@admin.register(MetadataChange)
-class MetadataChangeAdmin(ReadOnlyForViewers, IdentifiedRowsAdmin):
-    list_display = (
-        "created_at",
-        "linked_type",
-        "identifier",
-        "key",
-        "action_label",
-        "old_value_pretty",
-        "new_value_pretty",
-        "door",
-        "actor",
-    )
-    list_display_links = ("created_at",)
-    list_select_related = ("actor",)
-    list_filter = ("door", LinkedTypeFilter)
-    ordering = ("-created_at", "-id")
-    date_hierarchy = None
-    search_help_text = "Search by key or by identifier (account number, email, UUID, id)."
-    fields = (*list_display, "request_id")
-    readonly_fields = fields
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        if request.GET.get("object_id"):  # one object's history: the title names it
-            return [c for c in self.list_display if c not in ("linked_type", "identifier")]
-        return self.list_display
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        extra_context = dict(extra_context or {})
-        object_id = request.GET.get("object_id")
-        if object_id:
-            linkable = linkable_named(request.GET.get("linked_type", ""))
-            what = f"{linkable.name} {object_id}" if linkable else object_id
-            key = request.GET.get("key")
-            extra_context["title"] = (
-                f"History of {what}, key “{key}”" if key is not None else f"History of {what}"
-            )
-        return super().changelist_view(request, extra_context)
-
-    @admin.display(description="action")
-    def action_label(self, change: MetadataChange) -> str:
-        return change.action
-
-    @admin.display(description="old value")
-    def old_value_pretty(self, change: MetadataChange) -> str:
-        return json_block(change.old_value, present=change.existed_before)
-
-    @admin.display(description="new value")
-    def new_value_pretty(self, change: MetadataChange) -> str:
-        return json_block(change.new_value, present=change.exists_after)

@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest
 
-from metadata.admin.common import principal_of, violation_messages
+from metadata.admin.access import principal_of
+from metadata.admin.values import violation_messages
 from metadata.errors import GatewayError, NotFound, PermissionDenied, RuleViolation
 from metadata.linkables import Linkable, Target, for_model
 from metadata.middleware import request_id_of

@@ -40,7 +40,11 @@ MSG_EVENT_TYPES = "event_types must be a list drawn from: {choices}"
 UNSET: Any = object()
 
 
-def _violations(url: Any, object_type: Any, event_types: Any) -> list[Violation]:
+def field_violations(
+    *, url: Any = UNSET, object_type: Any = UNSET, event_types: Any = UNSET
+) -> list[Violation]:
+    """What `create_subscription` and `update_subscription` would refuse in these fields
+    (the ones given), for a form that reports every error before it saves anything."""
     found = []
     if url is not UNSET:
         message = url_violation(url)
@@ -69,7 +73,7 @@ def create_subscription(
     """A new subscription owned by `actor_id` (and `client_id`, the partner client whose
     token made it); its `secret` is generated here and shown to the caller once."""
     event_types = [] if event_types is None else event_types
-    found = _violations(url, object_type, event_types)
+    found = field_violations(url=url, object_type=object_type, event_types=event_types)
     if found:
         raise RuleViolation(found)
     return WebhookSubscription.objects.create(
@@ -109,7 +113,7 @@ def update_subscription(
     event_types: Any = UNSET,
     is_active: Any = UNSET,
 ) -> WebhookSubscription:
-    found = _violations(url, object_type, event_types)
+    found = field_violations(url=url, object_type=object_type, event_types=event_types)
     if is_active is not UNSET and not isinstance(is_active, bool):
         found.append(Violation(("is_active",), "is_active must be true or false", "type_error"))
     if found:

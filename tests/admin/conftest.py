@@ -11,11 +11,13 @@ from django.test import Client
 
 from metadata import services
 from metadata.linkables import by_name
-from metadata.models import Door, User
+from metadata.models import DeliveryStatus, Door, Metadata, User, WebhookDelivery
 from metadata.principals import Principal
 from metadata.selectors import find_target
-from tests.conftest import PARTNER, SUPPORT, SUPPORT_LEAD
-from tests.webhooks.receiver import receiver
+from metadata.webhooks import delivery
+from tests.admin.webhook_pages import FAST, ONE_TRY, subscribe
+from tests.conftest import COUNTERPART_ONE, PARTNER, SUPPORT, SUPPORT_LEAD
+from tests.webhooks.receiver import Receiver, receiver
 
 __all__ = ["receiver"]  # the loopback webhook receiver, for the webhook admin tests
 
@@ -66,3 +68,33 @@ def put(demo: None) -> Callable[..., None]:
         )
 
     return write
+
+
+@pytest.fixture
+def external_id(put: Callable[..., None]) -> Metadata:
+    """Two keys on COUNTERPART_ONE, written by the partner; the row of `external_id`."""
+    put("COUNTERPART", COUNTERPART_ONE, "external_id", "id_6c8f1262fdbc")
+    put("COUNTERPART", COUNTERPART_ONE, "comment", "")
+    return Metadata.objects.get(key="external_id")
+
+
+@pytest.fixture
+def delivered(put: Callable[..., None], receiver: Receiver) -> WebhookDelivery:
+    """One change written through the services, delivered by the worker to the receiver."""
+    subscribe(receiver.url)
+    put("COUNTERPART", COUNTERPART_ONE, "external_id", "id_1")
+    assert delivery.run_once(policy=FAST) == 1
+    receiver.wait_for(1)
+    return WebhookDelivery.objects.get()
+
+
+@pytest.fixture
+def failed(put: Callable[..., None], receiver: Receiver) -> WebhookDelivery:
+    """A delivery the receiver answered 500, with no attempts left."""
+    subscribe(receiver.url)
+    receiver.fail_next = 1
+    put("COUNTERPART", COUNTERPART_ONE, "external_id", "id_1")
+    assert delivery.run_once(policy=ONE_TRY) == 1
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.attempts, row.last_status_code) == (DeliveryStatus.FAILED, 1, 500)
+    return row

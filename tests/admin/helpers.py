@@ -7,7 +7,14 @@ from typing import Any
 
 from django.test import Client
 
+from metadata.models import MetadataChange
+from metadata.rules import MAX_DOCUMENT_BYTES
+from tests.conftest import COUNTERPART_ONE
+
 INLINE_PREFIX = "metadata-metadata-content_type-object_id"
+COUNTERPART_PAGE = f"/admin/metadata/counterpart/{COUNTERPART_ONE}/change/"
+SIZE_ERROR_START = "metadata is "
+SIZE_ERROR_END = f" bytes; the limit is {MAX_DOCUMENT_BYTES}"
 
 
 def metadata_inline(response: Any) -> Any:
@@ -83,3 +90,11 @@ def form_errors(response: Any) -> list[str]:
 
 def oversized_value(size: int = 2100) -> str:
     return "x" * size
+
+
+def audit_snapshot() -> list[tuple]:
+    return list(MetadataChange.objects.order_by("id").values_list("id", "key", "new_value"))
+
+
+def size_errors(messages: list[str]) -> list[str]:
+    return [m for m in messages if m.startswith(SIZE_ERROR_START) and m.endswith(SIZE_ERROR_END)]

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from metadata.admin.common import content_types
+from metadata.admin.identifiers import content_types
 from metadata.models import Counterpart, Metadata, User
 from tests.conftest import COUNTERPART_ONE, ENTITY_TWO, SOME_TEST
 

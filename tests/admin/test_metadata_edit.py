@@ -8,39 +8,29 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from metadata.models import Account, Counterpart, Door, Metadata, MetadataChange, User
-from metadata.rules import MAX_DOCUMENT_BYTES
+from metadata.models import (
+    Account,
+    Counterpart,
+    Door,
+    Metadata,
+    MetadataChange,
+    User,
+    WebhookEvent,
+)
 from tests.admin.helpers import (
+    COUNTERPART_PAGE,
+    audit_snapshot,
     form_errors,
     inline_post_data,
-    metadata_inline,
     oversized_value,
     save_inline,
+    size_errors,
 )
 from tests.conftest import COUNTERPART_ONE, SOME_TEST, SUPPORT_LEAD
-
-COUNTERPART_PAGE = f"/admin/metadata/counterpart/{COUNTERPART_ONE}/change/"
-SIZE_ERROR_START = "metadata is "
-SIZE_ERROR_END = f" bytes; the limit is {MAX_DOCUMENT_BYTES}"
-
-
-@pytest.fixture
-def external_id(put: Callable[..., None]) -> Metadata:
-    put("COUNTERPART", COUNTERPART_ONE, "external_id", "id_6c8f1262fdbc")
-    put("COUNTERPART", COUNTERPART_ONE, "comment", "")
-    return Metadata.objects.get(key="external_id")
 
 
 def change_url(row: Metadata) -> str:
     return f"/admin/metadata/metadata/{row.pk}/change/"
-
-
-def audit_snapshot() -> list[tuple]:
-    return list(MetadataChange.objects.order_by("id").values_list("id", "key", "new_value"))
-
-
-def size_errors(messages: list[str]) -> list[str]:
-    return [m for m in messages if m.startswith(SIZE_ERROR_START) and m.endswith(SIZE_ERROR_END)]
 
 
 # One row ----------------------------------------------------------------------------------
@@ -209,8 +199,13 @@ def test_lead_deletes_a_key_through_the_services(lead: Client, external_id: Meta
     assert change.actor.email == SUPPORT_LEAD
 
 
-def test_bulk_delete_action_goes_through_the_services(lead: Client, external_id: Metadata) -> None:
+def test_bulk_delete_action_goes_through_the_services(
+    lead: Client, external_id: Metadata, put: Callable[..., None]
+) -> None:
+    """One write per object: its selected keys go in one change event, as a PATCH's would."""
+    put("ACCOUNT", "A-154321", "external_id", "acc_1")
     rows = list(Metadata.objects.values_list("pk", flat=True))
+    events = WebhookEvent.objects.count()
     response = lead.post(
         "/admin/metadata/metadata/",
         {"action": "delete_selected", "_selected_action": [str(pk) for pk in rows], "post": "yes"},
@@ -218,7 +213,12 @@ def test_bulk_delete_action_goes_through_the_services(lead: Client, external_id:
     assert response.status_code == 302
     assert not Metadata.objects.exists()
     deleted = MetadataChange.objects.filter(door="admin", exists_after=False)
-    assert sorted(deleted.values_list("key", flat=True)) == ["comment", "external_id"]
+    assert sorted(deleted.values_list("object_id", "key")) == [
+        (str(Account.objects.get(number="A-154321").pk), "external_id"),
+        (COUNTERPART_ONE, "comment"),
+        (COUNTERPART_ONE, "external_id"),
+    ]
+    assert WebhookEvent.objects.count() == events + 2  # one per object
 
 
 def test_the_history_button_of_a_row_opens_its_audit_trail(
@@ -230,108 +230,6 @@ def test_the_history_button_of_a_row_opens_its_audit_trail(
         f"/admin/metadata/metadatachange/?object_id={COUNTERPART_ONE}"
         "&linked_type=COUNTERPART&key=external_id"
     )
-
-
-# The inline on object pages ------------------------------------------------------------------
-
-
-def test_lead_edits_adds_and_deletes_keys_on_the_object_page(
-    lead: Client, external_id: Metadata
-) -> None:
-    page = lead.get(COUNTERPART_PAGE)
-    formset = metadata_inline(page)
-    assert [f.instance.key for f in formset.initial_forms] == ["comment", "external_id"]
-
-    response = save_inline(
-        lead,
-        COUNTERPART_PAGE,
-        values={"external_id": "id_changed"},
-        delete=("comment",),
-        add={"new_key": {"a": [1, 2]}},
-    )
-    assert response.status_code == 302, form_errors(response)
-    stored = dict(Metadata.objects.filter(object_id=COUNTERPART_ONE).values_list("key", "value"))
-    assert stored == {"external_id": "id_changed", "new_key": {"a": [1, 2]}}
-    changes = MetadataChange.objects.filter(door="admin").order_by("key")
-    assert [(c.key, c.action) for c in changes] == [
-        ("comment", "deleted"),
-        ("external_id", "updated"),
-        ("new_key", "created"),
-    ]
-    assert {c.actor.email for c in changes} == {SUPPORT_LEAD}
-
-
-def test_the_object_page_refuses_an_oversized_document_and_changes_nothing(
-    lead: Client, external_id: Metadata
-) -> None:
-    before = audit_snapshot()
-    response = save_inline(
-        lead,
-        COUNTERPART_PAGE,
-        values={"external_id": oversized_value(1000)},
-        add={"more": oversized_value(1000)},
-    )
-    assert response.status_code == 200
-    assert size_errors(list(metadata_inline(response).non_form_errors()))
-    assert "the limit is 2000" in response.content.decode()
-    external_id.refresh_from_db()
-    assert external_id.value == "id_6c8f1262fdbc"
-    assert not Metadata.objects.filter(key="more").exists()
-    assert audit_snapshot() == before
-
-
-def test_swapping_one_large_value_for_another_in_one_save_works(
-    lead: Client, put: Callable[..., None]
-) -> None:
-    """Removals and shrinking values are written first, so no step passes the limit."""
-    put("COUNTERPART", COUNTERPART_ONE, "a", "a" * 1500)
-    put("COUNTERPART", COUNTERPART_ONE, "b", "b")
-    response = save_inline(lead, COUNTERPART_PAGE, values={"a": "a", "b": "b" * 1500})
-    assert response.status_code == 302, form_errors(response)
-    stored = dict(Metadata.objects.filter(object_id=COUNTERPART_ONE).values_list("key", "value"))
-    assert stored == {"a": "a", "b": "b" * 1500}
-
-
-def test_the_object_page_refuses_a_key_that_exists(lead: Client, external_id: Metadata) -> None:
-    response = save_inline(lead, COUNTERPART_PAGE, add={"external_id": "dup"})
-    assert response.status_code == 200
-    assert "This object already has this key" in " ".join(form_errors(response))
-
-
-def test_metadata_rights_do_not_change_the_object_itself(
-    lead: Client, external_id: Metadata
-) -> None:
-    """support.lead may change metadata, not counterparts: the name stays as it was."""
-    page = lead.get(COUNTERPART_PAGE)
-    data = inline_post_data(page, values={"external_id": "x"})
-    data["name"] = "Renamed"
-    assert lead.post(COUNTERPART_PAGE, data).status_code == 302
-    assert Counterpart.objects.get(pk=COUNTERPART_ONE).name == "Acme Supplies"
-    external_id.refresh_from_db()
-    assert external_id.value == "x"
-
-
-@pytest.mark.parametrize("type_name", ["ACCOUNT", "ACCOUNT_USER"])
-def test_object_pages_of_accounts_and_users_save_through_the_services(
-    lead: Client, type_name: str
-) -> None:
-    if type_name == "ACCOUNT":
-        obj = Account.objects.get(number="A-154321")
-        url = f"/admin/metadata/account/{obj.pk}/change/"
-    else:
-        obj = User.objects.get(email=SOME_TEST)
-        url = f"/admin/metadata/user/{obj.pk}/change/"
-    response = save_inline(lead, url, add={"external_id": "id_1"})
-    assert response.status_code == 302, form_errors(response)
-    row = Metadata.objects.get(object_id=str(obj.pk), key="external_id")
-    assert row.value == "id_1"
-    assert MetadataChange.objects.get(key="external_id").door == "admin"
-
-
-def test_metadata_rights_do_not_open_the_password_form(lead: Client) -> None:
-    user = User.objects.get(email=SOME_TEST)
-    assert lead.get(f"/admin/metadata/user/{user.pk}/change/").status_code == 200
-    assert lead.get(f"/admin/metadata/user/{user.pk}/password/").status_code == 403
 
 
 # Guards ------------------------------------------------------------------------------------
@@ -385,7 +283,8 @@ def test_a_write_refused_after_the_form_checked_it_shows_why_and_changes_nothing
             [Violation(("metadata",), "metadata is 2001 bytes; the limit is 2000", "too_large")]
         )
 
-    monkeypatch.setattr(services, "set_key", full)
+    monkeypatch.setattr(services, "set_key", full)  # the row's page
+    monkeypatch.setattr(services, "edit_document", full)  # the object page's inline
     before, logs = audit_snapshot(), LogEntry.objects.count()
     url = change_url(external_id)
     response = lead.post(url, {"value": '"fits"', "_save": "Save"})

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from metadata.admin.objects import LinkedObjectAdmin, MetadataInline
+from metadata.admin.linked import LinkedObjectAdmin, MetadataInline
 from metadata.linkables import all_linkables
 from metadata.models import (
     Account,

@@ -1,127 +1,30 @@
-"""Pieces shared by the admin pages: the caller's principal, linked types, identifiers, JSON.
+"""Linked objects as the admin shows them: linked types, identifiers, and history links.
 
-The admin decides nothing on its own: who may see or change metadata is asked of
-`metadata_permission` (with `Principal.for_user`), and what a document may hold of
-`metadata.rules`.
+A changelist of a million rows names each row's object; `resolve_identifiers` does it with
+one query per linked type, whatever the number of rows.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import CharField, Q
-from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from metadata import rules
-from metadata.errors import NotJSON, RuleViolation
 from metadata.linkables import Linkable, all_linkables, for_model
 from metadata.models import MetadataChange
-from metadata.permissions import metadata_permission
-from metadata.principals import Principal
 
 EMPTY = "-"
-VALUE_PLACEHOLDER = 'Any JSON value, for example "text", 42, true, null, [1, 2] or {"a": 1}'
-MSG_VALUE_REQUIRED = "Enter a JSON value (null for an empty value)."
-
-
-# Who is asking ----------------------------------------------------------------------------
-
-
-def principal_of(request: HttpRequest) -> Principal:
-    """The request user's principal, made once per request (its flags come from Django perms)."""
-    user = request.user
-    cached = getattr(request, "_metadata_principal", None)
-    if cached is None or cached.user_id != user.pk:
-        cached = Principal.for_user(user)
-        request._metadata_principal = cached
-    return cached
-
-
-def may_view_metadata(request: HttpRequest) -> bool:
-    user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return metadata_permission.may_view_any(principal_of(request))
-
-
-def may_change_metadata(request: HttpRequest) -> bool:
-    user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return metadata_permission.may_change_any(principal_of(request))
-
-
-# Linked types -----------------------------------------------------------------------------
-
-
-class ChangedByMetadataMutators:
-    """Viewed by staff who may view any metadata, changed by those who may change any.
-
-    The one permission object decides (`may_view_metadata` / `may_change_metadata`), never
-    Django's per-model flags; for model admins and inlines alike.
-    """
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_change_metadata(request)
-
-
-class ReadOnlyForViewers:
-    """Viewed by staff who may view any metadata; written by nobody through the admin."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_view_metadata(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_view_metadata(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-SECRET_FIELDS = frozenset({"secret", "previous_secret", "secret_hash"})
-
-
-class RefusesSecretLookups:
-    """No changelist filter through a secret-bearing field, as Django's `UserAdmin` refuses
-    lookups on `password`: `?secret__startswith=` would answer "match" or "no match" and give
-    a secret away by bisection. Any lookup path with such a field anywhere in it (also through
-    a relation: `?subscription__secret__regex=`) gets Django's own refusal (400)."""
-
-    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
-        if SECRET_FIELDS.intersection(lookup.split(LOOKUP_SEP)):
-            return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
 
 def content_types() -> dict[Linkable, ContentType]:
@@ -303,111 +206,3 @@ def history_url_for_object(obj: models.Model) -> str | None:
     if linkable is None or obj.pk is None:
         return None
     return history_url(linkable=linkable, object_id=str(obj.pk))
-
-
-# JSON -------------------------------------------------------------------------------------
-
-
-def pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-
-
-def json_block(value: Any, *, present: bool = True) -> str:
-    if not present:
-        return format_html('<span class="metadata-absent">{}</span>', "(absent)")
-    return format_html(
-        '<pre class="metadata-json" style="margin:0;padding:0;white-space:pre;'
-        'min-width:10em;max-width:32em;max-height:16em;overflow:auto">{}</pre>',
-        pretty_json(value),
-    )
-
-
-def violation_messages(error: RuleViolation) -> list[str]:
-    return [violation.msg for violation in error.violations]
-
-
-class StrictJSONFormField(forms.Field):
-    """A JSON value typed as text: strict (no NaN/Infinity), `null` allowed, value rules applied."""
-
-    widget = forms.Textarea(
-        attrs={"rows": 4, "cols": 60, "class": "vLargeTextField", "spellcheck": "false"}
-    )
-    default_error_messages = {"required": MSG_VALUE_REQUIRED}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("help_text", VALUE_PLACEHOLDER)
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, _Raw):
-            return value.text
-        return pretty_json(value)
-
-    def to_python(self, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise ValidationError(self.error_messages["required"], code="required")
-        try:
-            parsed = rules.parse_json(value, message=rules.MSG_VALUE_NOT_JSON)
-        except NotJSON as error:
-            raise ValidationError(error.message, code="not_json") from error
-        except RuleViolation as error:
-            raise ValidationError(violation_messages(error), code="invalid") from error
-        found = rules.value_violations(parsed, ("value",))
-        if found:
-            raise ValidationError([violation.msg for violation in found], code="invalid")
-        return parsed
-
-    def validate(self, value: Any) -> None:
-        """Emptiness is judged on the text in `to_python`; a parsed `null` is a value."""
-
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        if self.disabled:
-            return initial
-        return _Raw(data if data is not None else "")
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        if self.disabled:
-            return False
-        if isinstance(initial, _Raw):
-            return (data or "").strip() != initial.text.strip()
-        try:
-            parsed = rules.parse_json(data)
-        except (NotJSON, RuleViolation, TypeError):
-            return True
-        return rules.canonical_json(parsed) != rules.canonical_json(initial)
-
-
-class _Raw(str):
-    """Text shown as it is: what was submitted (when the form has errors), or nothing."""
-
-    @property
-    def text(self) -> str:
-        return str(self)
-
-
-NO_VALUE = _Raw("")  # the initial text of a new row's value
-
-
-class RulesValidateValues:
-    """For metadata model forms: `metadata.rules` judge the value, not the model field.
-
-    The model field would call a stored `null` blank; the rules allow it.
-    """
-
-    def _get_validation_exclusions(self) -> Any:
-        exclusions = super()._get_validation_exclusions()  # type: ignore[misc]
-        exclusions.add("value")
-        return exclusions
-
-
-def key_errors(key: str) -> list[str]:
-    return [violation.msg for violation in rules.key_violations(key, ("key",))]
-
-
-def document_error(document: dict[str, Any]) -> list[str]:
-    """The rule messages for a document as it would be, or [] when it is fine."""
-    try:
-        rules.check_document(document)
-    except RuleViolation as error:
-        return violation_messages(error)
-    return []
