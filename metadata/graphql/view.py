@@ -89,20 +89,20 @@ class GraphQLAPIView(GraphQLView):
 
     execution_context_class = SynchronousExecutionContext
     validation_rules = VALIDATION_RULES
-    documents = DocumentCache(schema.graphql_schema, VALIDATION_RULES)
+    documents = DocumentCache(schema.graphql_schema, validation_rules)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """graphene's `dispatch` for one request, without its `ensure_csrf_cookie`.
 
-        graphene decorates its `dispatch` with `ensure_csrf_cookie`, which mints a masked
-        token and sets a cookie on every answer; no API client reads it, it costs about a
-        sixth of a small read's time in-process, and no public setting or method leaves it
-        out. What graphene's does between its decorator and GraphiQL is this: the method
-        check, `parse_body`, `get_response`, and an `HttpError` answered with its status and
-        `format_error`'s body. GraphiQL is `GraphiQLPage`'s; batches are refused by
-        `parse_body`. A result the database could not serve is answered with 503 and
-        `Retry-After` (its errors are Kraken's `KT-CT-0503`), so clients, proxies and load
-        balancers can retry without reading the body, as they do for REST.
+        graphene decorates its `dispatch` with `ensure_csrf_cookie`, which runs a CSRF check
+        that refuses nothing, mints a masked token and sets a cookie on every answer: work no
+        API client uses (a sizeable share of a small read in-process), and no public setting
+        or method leaves it out. What graphene's does between its decorator and GraphiQL is
+        this: the method check, `parse_body`, `get_response`, and an `HttpError` answered with
+        its status and `format_error`'s body. GraphiQL is `GraphiQLPage`'s; batches are
+        refused by `parse_body`. A result the database could not serve is answered with 503
+        and `Retry-After` (its errors are Kraken's `KT-CT-0503`), so clients, proxies and
+        load balancers can retry without reading the body, as they do for REST.
         """
         try:
             if request.method not in ("GET", "POST"):
@@ -161,8 +161,8 @@ class GraphQLAPIView(GraphQLView):
     ) -> ExecutionResult:
         """Execute the request on the document `documents` holds for its text.
 
-        graphene's parses and validates the text on every request (several times the cost
-        of executing a small read, stack note 8), and no public hook hands it a document;
+        graphene's parses and validates the text on every request (more than executing a
+        small read costs, stack note 8), and no public hook hands it a document;
         so this runs graphql-core's `execute` on the cached one, with the view's context,
         middleware and execution context class, and answers a GET mutation with 405, as
         graphene's does. The envelope's types are checked first (400): JSON lets a client
