@@ -6,9 +6,10 @@
   matching subresource-integrity hashes, never a CDN) and a Content-Security-Policy that holds
   the browser to that. graphene's `dispatch` sets the CSRF cookie there, for the next point.
 - `GraphQLAPIView`, for everything else. Callers authenticate by the `Authorization` header
-  only (`context.principal_of`), so the route is exempt from CSRF; a request that carries a
-  session cookie and no such header (a browser signed in to the admin, e.g. from GraphiQL) is
-  still checked by Django's own `csrf_protect`, as a session cookie is what CSRF forges.
+  only (`context.principal_of`), which a cross-site page cannot set, so the route is exempt
+  from CSRF. The door reads no session; still, a request that carries a session cookie and no
+  such header (a browser signed in to the admin, e.g. in GraphiQL) is checked by Django's own
+  `csrf_protect`, so a cookie never becomes a way in should anything come to read it.
 
 What `GraphQLAPIView` changes, each by a public method of `GraphQLView`:
 - `parse_body` and `get_graphql_params`: the envelope (and `variables` sent as text) is parsed
@@ -228,7 +229,7 @@ def needs_csrf_check(request: HttpRequest) -> bool:
     )
 
 
-document_cache = GraphQLAPIView.documents
+document_cache = GraphQLAPIView.documents  # the tests count and clear it
 _api = GraphQLAPIView.as_view()
 _api_for_cookie_sessions = csrf_protect(_api)
 _graphiql = GraphiQLPage.as_view()
