@@ -304,7 +304,9 @@ OIDC_JWKS_LIFESPAN_SECONDS = float(os.environ.get("OIDC_JWKS_LIFESPAN_SECONDS", 
 OIDC_JWKS_RETRY_SECONDS = float(os.environ.get("OIDC_JWKS_RETRY_SECONDS", "10"))
 OIDC_LEEWAY_SECONDS = float(os.environ.get("OIDC_LEEWAY_SECONDS", "0"))
 
-GRAPHENE = {"SCHEMA": "metadata.graphql.schema.schema"}
+# No graphene middleware: with DEBUG, graphene adds its debug middleware, which wraps every
+# database cursor of every request.
+GRAPHENE = {"SCHEMA": "metadata.graphql.schema.schema", "MIDDLEWARE": ()}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 
-from metadata.graphql.limits import MAX_TOKENS, VALIDATION_RULES
+from metadata.graphql.limits import MAX_TOKENS
 
 CACHE_SIZE = 128
 MAX_CACHED_QUERY_CHARS = 16 * 1024
@@ -29,10 +30,16 @@ class Prepared:
 
 
 class DocumentCache:
-    """A thread-safe LRU of `Prepared` documents for one schema."""
+    """A thread-safe LRU of `Prepared` documents for one schema and set of validation rules."""
 
-    def __init__(self, schema: GraphQLSchema, size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: Collection[type[ASTValidationRule]],
+        size: int = CACHE_SIZE,
+    ) -> None:
         self.schema = schema
+        self.rules = rules
         self.size = size
         self._entries: OrderedDict[str, Prepared] = OrderedDict()
         self._lock = threading.Lock()
@@ -65,5 +72,5 @@ class DocumentCache:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError as error:
             return Prepared(document=None, errors=(error,))
-        errors = validate(self.schema, document, VALIDATION_RULES)
+        errors = validate(self.schema, document, self.rules)
         return Prepared(document=document, errors=tuple(errors))

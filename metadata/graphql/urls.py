@@ -1,11 +1,9 @@
-"""`/v1/graphql/`: the Kraken-shaped GraphQL door."""
+"""`/v1/graphql/`: the Kraken-shaped GraphQL door (the API, and GraphiQL for browsers)."""
 
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
 
-from metadata.graphql.view import MetadataGraphQLView
+from metadata.graphql.view import graphql_door
 
-# CSRF is checked inside the view, for cookie-session requests only (see `view.needs_csrf_check`).
 urlpatterns = [
-    path("", csrf_exempt(MetadataGraphQLView.as_view()), name="graphql"),
+    path("", graphql_door, name="graphql"),
 ]

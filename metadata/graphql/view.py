@@ -1,21 +1,28 @@
-"""The HTTP side of the GraphQL door: graphene-django's view, hardened.
+"""The HTTP side of the GraphQL door: graphene-django's view, through its public methods.
 
-What changes from `GraphQLView`:
-- documents are parsed with a token cap, validated with the standard rules plus the
-  request limits, and cached by query text (`documents`);
-- the request envelope (and `variables` sent as text) is parsed strictly
-  (`metadata.rules.parse_json`: no NaN, no lone surrogates, bounded nesting) and must be one
-  `{query, variables, operationName}` object: batches are refused before any work;
-- every error is formatted by `metadata.graphql.errors.format_error`;
-- CSRF is enforced only for cookie-session requests (stack note 2): header-authenticated
-  and cookie-less clients are exempt, as a token in a header cannot be forged cross-site;
-- graphene's debug middleware is off, even with DEBUG (it wraps every database cursor);
-- only the GraphiQL page sets the CSRF cookie (graphene sets it on every answer, which costs
-  a fresh token per API call that no API client reads);
-- resolvers are all synchronous, so results are not inspected for awaitables;
-- GraphiQL's page loads its bundles from our static files (graphene-django-graphiql-static's
-  `GraphiQLOfflineView`: its template and the matching subresource-integrity hashes), never
-  from a CDN, and the page's Content-Security-Policy holds the browser to that.
+`/v1/graphql/` is two views on one address (`graphql_door` picks):
+- `GraphiQLPage`, for a browser's GET that asks for HTML: graphene's own GraphiQL view with the
+  bundles of graphene-django-graphiql-static (`GraphiQLOfflineView`: its template and the
+  matching subresource-integrity hashes, never a CDN) and a Content-Security-Policy that holds
+  the browser to that. graphene's `dispatch` sets the CSRF cookie there, for the next point.
+- `GraphQLAPIView`, for everything else. Callers authenticate by the `Authorization` header
+  only (`context.principal_of`), which a cross-site page cannot set, so the route is exempt
+  from CSRF. The door reads no session; still, a request that carries a session cookie and no
+  such header (a browser signed in to the admin, e.g. in GraphiQL) is checked by Django's own
+  `csrf_protect`, so a cookie never becomes a way in should anything come to read it.
+
+What `GraphQLAPIView` changes, each by a public method of `GraphQLView`:
+- `parse_body` and `get_graphql_params`: the envelope (and `variables` sent as text) is parsed
+  strictly (`metadata.rules.parse_json`: no NaN, no lone surrogates, bounded nesting) and must
+  be one `{query, variables, operationName}` object: batches are refused before any work;
+- `execute_graphql_request`: the document comes from `documents` (parsed with the token cap,
+  validated with `validation_rules`, cached by its text), not parsed and validated anew;
+- `execution_context_class`: resolvers are all synchronous, results are not probed for
+  awaitables;
+- `format_error`: every error in Kraken's shape (`metadata.graphql.errors`);
+- `dispatch`: see its docstring (graphene's sets a CSRF cookie on every answer).
+graphene's debug middleware is off, even with DEBUG (settings `GRAPHENE["MIDDLEWARE"]`): it
+wraps every database cursor.
 """
 
 from __future__ import annotations
@@ -29,16 +36,17 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseNotAllowed,
 )
-from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from graphene_django.views import GraphQLView, HttpError
 from graphene_django_graphiql_static.views import GraphiQLOfflineView
-from graphql import ExecutionResult, OperationType, execute, get_operation_ast
+from graphql import ExecutionContext, ExecutionResult, OperationType, execute, get_operation_ast
 
 from metadata import rules
 from metadata.consoles import set_console_csp
 from metadata.errors import NotJSON, RuleViolation, Unavailable
 from metadata.graphql.documents import DocumentCache
 from metadata.graphql.errors import expand_batch_errors, format_error, unavailable
+from metadata.graphql.limits import VALIDATION_RULES
 from metadata.graphql.schema import schema
 
 MSG_NOT_AN_OBJECT = (
@@ -50,85 +58,80 @@ MSG_VARIABLES_NOT_JSON = "Variables are invalid JSON."
 MSG_QUERY_NOT_STRING = "query must be a string."
 MSG_VARIABLES_NOT_OBJECT = "variables must be a JSON object."
 MSG_OPERATION_NAME_NOT_STRING = "operationName must be a string."
+MSG_NO_QUERY = "Must provide query string."
 MSG_GET_NOT_QUERY = "Only queries may be sent with GET; send a {operation} with POST."
+MSG_METHOD = "GraphQL only supports GET and POST requests."
 
-# Set on the request when its result holds a database-unavailable error (see `get_response`).
+# Set on the request when its result holds a database-unavailable error: answered with 503.
 _UNAVAILABLE = "graphql_database_unavailable"
-
-document_cache = DocumentCache(schema.graphql_schema)
 
 
 def _bad_request(message: str) -> HttpError:
     return HttpError(HttpResponseBadRequest(message), message)
 
 
-# graphene's `dispatch` without its `ensure_csrf_cookie` decorator (`method_decorator` keeps
-# the undecorated method as `__wrapped__`).
-_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
+def _strict_json(text: str | bytes, message: str) -> Any:
+    try:
+        return rules.parse_json(text, message=message)
+    except (NotJSON, RuleViolation) as error:
+        raise _bad_request(message) from error
 
 
-def _never_awaitable(value: Any) -> bool:
-    return False
+class SynchronousExecutionContext(ExecutionContext):
+    """Every resolver of this schema is synchronous: no result is an awaitable to wait for."""
+
+    @staticmethod
+    def is_awaitable(value: Any) -> bool:
+        return False
 
 
-def needs_csrf_check(request: HttpRequest) -> bool:
-    """Only a request that could ride on a browser's session cookie is checked."""
-    return (
-        "HTTP_AUTHORIZATION" not in request.META and settings.SESSION_COOKIE_NAME in request.COOKIES
-    )
+class GraphQLAPIView(GraphQLView):
+    """`POST /v1/graphql/` (and queries by GET): JSON in, JSON out."""
 
-
-def _no_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
-    raise AssertionError("CSRF check only")
-
-
-class MetadataGraphQLView(GraphiQLOfflineView):
-    """`POST /v1/graphql/`; GraphiQL on GET from a browser."""
-
-    graphiql = True
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("schema", schema)
-        kwargs.setdefault("middleware", [])
-        super().__init__(**kwargs)
+    execution_context_class = SynchronousExecutionContext
+    validation_rules = VALIDATION_RULES
+    documents = DocumentCache(schema.graphql_schema, validation_rules)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if needs_csrf_check(request):
-            rejected = CsrfViewMiddleware(_no_response).process_view(request, None, (), {})
-            if rejected is not None:
-                return rejected
-        if request.method == "GET" and self.request_wants_html(request):
-            page = super().dispatch(request, *args, **kwargs)  # GraphiQL posts with the cookie
-            return set_console_csp(page)
-        response = _dispatch_without_csrf_cookie(self, request, *args, **kwargs)
-        if getattr(request, _UNAVAILABLE, False):
-            response["Retry-After"] = str(Unavailable.retry_after_seconds)
-        return response
+        """graphene's `dispatch` for one request, without its `ensure_csrf_cookie`.
 
-    def get_response(
-        self, request: HttpRequest, data: Any, show_graphiql: bool = False
-    ) -> tuple[Any, int]:
-        """graphene's, but a result the database could not serve is answered with 503.
-
-        The errors inside are Kraken-shaped (`KT-CT-0503`) like every other; the status lets
-        clients, proxies and load balancers retry without reading the body.
+        graphene decorates its `dispatch` with `ensure_csrf_cookie`, which runs a CSRF check
+        that refuses nothing, mints a masked token and sets a cookie on every answer: work no
+        API client uses (a sizeable share of a small read in-process), and no public setting
+        or method leaves it out. What graphene's does between its decorator and GraphiQL is
+        this: the method check, `parse_body`, `get_response`, and an `HttpError` answered with
+        its status and `format_error`'s body. GraphiQL is `GraphiQLPage`'s; batches are
+        refused by `parse_body`. A result the database could not serve is answered with 503
+        and `Retry-After` (its errors are Kraken's `KT-CT-0503`), so clients, proxies and
+        load balancers can retry without reading the body, as they do for REST.
         """
-        result, status_code = super().get_response(request, data, show_graphiql)
+        try:
+            if request.method not in ("GET", "POST"):
+                raise HttpError(HttpResponseNotAllowed(["GET", "POST"], MSG_METHOD), MSG_METHOD)
+            result, status_code = self.get_response(request, self.parse_body(request))
+        except HttpError as error:
+            response = error.response
+            response["Content-Type"] = "application/json"
+            response.content = self.json_encode(request, {"errors": [self.format_error(error)]})
+            return response
         if getattr(request, _UNAVAILABLE, False):
-            status_code = 503
-        return result, status_code
+            response = HttpResponse(result, status=503, content_type="application/json")
+            response["Retry-After"] = str(Unavailable.retry_after_seconds)
+            return response
+        return HttpResponse(result, status=status_code, content_type="application/json")
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
         return format_error(error)
 
+    def get_middleware(self, request: HttpRequest) -> list[Any] | None:
+        """None rather than an empty list: graphql-core then wraps no resolver."""
+        return self.middleware or None
+
     def parse_body(self, request: HttpRequest) -> Any:
         content_type = self.get_content_type(request)
         if content_type == "application/json":
-            try:
-                data = rules.parse_json(request.body, message=MSG_BODY_NOT_JSON)
-            except (NotJSON, RuleViolation) as error:
-                raise _bad_request(MSG_BODY_NOT_JSON) from error
+            data = _strict_json(request.body, MSG_BODY_NOT_JSON)
             if not isinstance(data, dict):
                 raise _bad_request(MSG_NOT_AN_OBJECT)
             return data
@@ -141,19 +144,12 @@ class MetadataGraphQLView(GraphiQLOfflineView):
 
     @staticmethod
     def get_graphql_params(request: HttpRequest, data: Any) -> tuple[Any, Any, Any, Any]:
-        """graphene's, but `variables` sent as text (GET, forms) is parsed strictly too."""
-        query = request.GET.get("query") or data.get("query")
+        """graphene's, once `variables` sent as text (GET, forms) passed the strict parser:
+        graphene's `json.loads` takes NaN and lone surrogates."""
         variables = request.GET.get("variables") or data.get("variables")
-        operation_id = request.GET.get("id") or data.get("id")
         if variables and isinstance(variables, str):
-            try:
-                variables = rules.parse_json(variables, message=MSG_VARIABLES_NOT_JSON)
-            except (NotJSON, RuleViolation) as error:
-                raise _bad_request(MSG_VARIABLES_NOT_JSON) from error
-        operation_name = request.GET.get("operationName") or data.get("operationName")
-        if operation_name == "null":
-            operation_name = None
-        return query, variables, operation_name, operation_id
+            _strict_json(variables, MSG_VARIABLES_NOT_JSON)
+        return GraphQLView.get_graphql_params(request, data)
 
     def execute_graphql_request(
         self,
@@ -163,11 +159,20 @@ class MetadataGraphQLView(GraphiQLOfflineView):
         variables: Any,
         operation_name: Any,
         show_graphiql: bool = False,
-    ) -> ExecutionResult | None:
+    ) -> ExecutionResult:
+        """Execute the request on the document `documents` holds for its text.
+
+        graphene's parses and validates the text on every request (more than executing a
+        small read costs, stack note 8), and no public hook hands it a document;
+        so this runs graphql-core's `execute` on the cached one, with the view's context,
+        middleware and execution context class, and answers a GET mutation with 405, as
+        graphene's does. The envelope's types are checked first (400): JSON lets a client
+        send a number where a text belongs. Afterwards, a refused batch becomes one error
+        per refused item, and a result the database could not serve marks the request for
+        `dispatch`'s 503.
+        """
         if not query:
-            if show_graphiql:
-                return None
-            raise _bad_request("Must provide query string.")
+            raise _bad_request(MSG_NO_QUERY)
         if not isinstance(query, str):
             raise _bad_request(MSG_QUERY_NOT_STRING)
         if variables is not None and not isinstance(variables, dict):
@@ -175,38 +180,67 @@ class MetadataGraphQLView(GraphiQLOfflineView):
         if operation_name is not None and not isinstance(operation_name, str):
             raise _bad_request(MSG_OPERATION_NAME_NOT_STRING)
 
-        prepared = document_cache.prepare(query)
+        prepared = self.documents.prepare(query)
         if prepared.errors or prepared.document is None:
             return ExecutionResult(data=None, errors=list(prepared.errors))
-        document = prepared.document
-
-        operation = get_operation_ast(document, operation_name)
+        operation = get_operation_ast(prepared.document, operation_name)
         if (
             request.method == "GET"
             and operation is not None
             and operation.operation != OperationType.QUERY
         ):
-            if show_graphiql:
-                return None
             message = MSG_GET_NOT_QUERY.format(operation=operation.operation.value)
             raise HttpError(HttpResponseNotAllowed(["POST"], message), message)
 
         try:
             result = execute(
                 self.schema.graphql_schema,
-                document,
+                prepared.document,
                 root_value=self.get_root_value(request),
                 context_value=self.get_context(request),
                 variable_values=variables,
                 operation_name=operation_name,
-                middleware=self.get_middleware(request) or None,  # none: no manager per field
-                is_awaitable=_never_awaitable,
+                middleware=self.get_middleware(request),
+                execution_context_class=self.execution_context_class,
             )
         except Exception as error:  # formatted (and logged) as an internal error
-            result = ExecutionResult(data=None, errors=[error])
-        if any(unavailable(error) for error in result.errors or ()):
+            return ExecutionResult(data=None, errors=[error])
+        if not result.errors:
+            return result
+        if any(unavailable(error) for error in result.errors):
             setattr(request, _UNAVAILABLE, True)
-        if result.errors:
-            errors = expand_batch_errors(list(result.errors))
-            return ExecutionResult(data=result.data, errors=errors, extensions=result.extensions)
-        return result
+        errors = expand_batch_errors(list(result.errors))
+        return ExecutionResult(data=result.data, errors=errors, extensions=result.extensions)
+
+
+class GraphiQLPage(GraphiQLOfflineView):
+    """GraphiQL, from our static files, under the consoles' Content-Security-Policy."""
+
+    graphiql = True
+
+    def render_graphiql(self, request: HttpRequest, **data: Any) -> HttpResponse:
+        return set_console_csp(super().render_graphiql(request, **data))
+
+
+def needs_csrf_check(request: HttpRequest) -> bool:
+    """Only a request that could ride on a browser's session cookie is checked."""
+    return (
+        "HTTP_AUTHORIZATION" not in request.META and settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
+
+
+document_cache = GraphQLAPIView.documents  # the tests count and clear it
+_api = GraphQLAPIView.as_view()
+_api_for_cookie_sessions = csrf_protect(_api)
+_graphiql = GraphiQLPage.as_view()
+
+
+@csrf_exempt
+def graphql_door(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """GraphiQL for a browser's page load; the API for the rest, CSRF-checked when a session
+    cookie rides along without an `Authorization` header (see the module docstring)."""
+    if request.method == "GET" and GraphiQLPage.can_display_graphiql(request, request.GET):
+        return _graphiql(request, *args, **kwargs)
+    if needs_csrf_check(request):
+        return _api_for_cookie_sessions(request, *args, **kwargs)
+    return _api(request, *args, **kwargs)

@@ -130,7 +130,7 @@ def test_invalid_documents_are_cached_too_but_not_syntax_errors_or_huge_texts(gq
 
 
 def test_the_cache_is_bounded():
-    cache = documents.DocumentCache(document_cache.schema, size=3)
+    cache = documents.DocumentCache(document_cache.schema, document_cache.rules, size=3)
     for index in range(10):
         cache.prepare(f"{{ a{index}: __typename }}")
     assert len(cache._entries) == 3

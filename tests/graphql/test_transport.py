@@ -21,6 +21,7 @@ PYTHON_TEXT = (
     "line 1 column",
     "django.",
 )
+HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 def assert_clean_400(response) -> dict:
@@ -120,6 +121,31 @@ def test_graphiql_on_get_from_a_browser(db):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert b"graphiql" in response.content.lower()
+
+
+def test_the_graphiql_page_is_held_to_the_gateway_origin(db):
+    response = Client().get(URL, headers={"Accept": "text/html"})
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert b"cdn" not in response.content.lower()
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda client: client.post(
+            URL, {"query": "{ __typename }"}, content_type="application/json", headers=HTML
+        ),
+        lambda client: client.get(URL, {"query": "{ __typename }", "raw": ""}, headers=HTML),
+    ],
+    ids=["post", "get-raw"],
+)
+def test_only_a_page_load_gets_graphiql(db, send):
+    """A POST, or a GET that asks for the raw answer, is an API call even from a browser."""
+    response = send(Client())
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"data": {"__typename": "Query"}}
+    assert "Content-Security-Policy" not in response
 
 
 def test_bodies_over_64_kib_are_refused_before_parsing(db):
