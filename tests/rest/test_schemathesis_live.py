@@ -2,12 +2,13 @@
 
 Partners generate their clients from /v1/schema/, so the document must say exactly what the
 server does (issue 23). The run reads the served document, so it covers every operation the
-document lists at the time (nothing here counts them). Every operation but the token route
-is called with a partner's token; the token route is public and called without one. Any
-finding fails the test, and its report names it. Every operation the document lists must
-have been called, and must have answered a success at least once: a fuzzer that never gets
-past 404 tests the document, not the logic. PostgreSQL only: it is the production
-database, and one run keeps CI within budget.
+document lists at the time (nothing here counts them). Every operation but two is called
+with a partner's token: the token route is public and called without one, the provisioning
+route with the demo provisioning client's token. Any finding fails the test, and its
+report names it. Every operation the document lists must have been called, and must have
+answered a success at least once: a fuzzer that never gets past 404 tests the document, not
+the logic. PostgreSQL only: it is the production database, and one run keeps CI within
+budget.
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ import requests
 from django.core.management import call_command
 from django.db import connection
 
+from metadata import linkables
 from metadata.webhooks.delivery import dispatch_events
-from tests.conftest import COUNTERPART_ONE, DEMO_FIXTURE, DEMO_PASSWORD, PARTNER
+from tests.conftest import (
+    COUNTERPART_ONE,
+    DEMO_FIXTURE,
+    DEMO_PASSWORD,
+    PARTNER,
+    PROVISIONING_CLIENT_ID,
+)
 from tests.live import PROJECT_DIR, LiveServer, start_gunicorn
+from tests.provisioning.conftest import PROVISIONING_CLIENT_SECRET
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres_only]
 
@@ -57,8 +66,13 @@ NEGATIVE = [
 ]
 CONFIG = f"""
 [[operations]]
-include-path-regex = "^/v1/(?!auth/token$)"
+include-path-regex = "^/v1/(?!auth/token$|provisioning/)"
 headers = {{ Authorization = "Bearer ${{GATEWAY_TOKEN}}" }}
+
+# Provisioning is the system of record's door: only a provisioning client's token may call it.
+[[operations]]
+include-operation-id = "provisioning_objects_create"
+headers = {{ Authorization = "Bearer ${{PROVISIONING_TOKEN}}" }}
 
 [[operations]]
 include-path-regex = "/partner_metadata$"
@@ -87,8 +101,15 @@ def fuzz_server(django_db_reset_sequences: None) -> Iterator[LiveServer]:
     server.stop()
 
 
-def partner_token(server: LiveServer) -> str:
-    grant = {"grant_type": "password", "email": PARTNER, "password": DEMO_PASSWORD}
+PARTNER_GRANT = {"grant_type": "password", "email": PARTNER, "password": DEMO_PASSWORD}
+PROVISIONING_GRANT = {
+    "grant_type": "client_credentials",
+    "client_id": PROVISIONING_CLIENT_ID,
+    "client_secret": PROVISIONING_CLIENT_SECRET,
+}
+
+
+def token(server: LiveServer, grant: dict[str, str]) -> str:
     response = requests.post(f"{server.url}{TOKEN_PATH}", json=grant, timeout=30)
     response.raise_for_status()
     return response.json()["access_token"]
@@ -100,7 +121,8 @@ def a_delivery(server: LiveServer, token: str) -> tuple[str, str]:
     dispatch is the worker's step, run here."""
     auth = {"Authorization": f"Bearer {token}"}
     subscriptions = f"{server.url}/v1/webhook_subscriptions"
-    target = {"url": "https://hooks.example.com/metadata", "object_type": "counterpart_metadata"}
+    counterparts = linkables.by_collection("counterparts").webhook_object_type
+    target = {"url": "https://hooks.example.com/metadata", "object_type": counterparts}
     created = requests.post(subscriptions, json=target, headers=auth, timeout=30)
     assert created.status_code == 201, created.text
     subscription = created.json()["id"]
@@ -154,11 +176,12 @@ def reached(answers: set[int]) -> bool:
 def test_the_document_says_what_the_server_does(fuzz_server: LiveServer, tmp_path: Path) -> None:
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
-    token = partner_token(fuzz_server)
-    subscription, delivery = a_delivery(fuzz_server, token)
+    partner = token(fuzz_server, PARTNER_GRANT)
+    subscription, delivery = a_delivery(fuzz_server, partner)
     env = {
         **os.environ,
-        "GATEWAY_TOKEN": token,
+        "GATEWAY_TOKEN": partner,
+        "PROVISIONING_TOKEN": token(fuzz_server, PROVISIONING_GRANT),
         "WEBHOOK_SUBSCRIPTION": subscription,
         "WEBHOOK_DELIVERY": delivery,
         "SCHEMATHESIS_HOOKS": "tests.rest.schemathesis_hooks",
