@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
 )
 
-from metadata import linkables
+from metadata import linkables, provisioning
 from metadata.rest import schema_extensions  # noqa: F401  (registers the extensions)
 from metadata.rest.schema_answers import (
     DEMO_CLIENT_GRANT,
@@ -168,6 +168,23 @@ class TokenSchema(AutoSchema):
         }
 
 
+NDJSON_BODY: dict[str, Any] = {
+    "type": "string",
+    # At least one character `bytes.strip` keeps: a line that is not blank (it may fail alone).
+    "pattern": "[^\\t\\n\\u000b\\f\\r ]",
+    "description": (
+        "NDJSON text: one JSON object per line, at most "
+        f"{provisioning.MAX_REQUEST_LINES:,} lines that are not blank and "
+        f"{provisioning.MAX_REQUEST_BYTES:,} bytes. Blank lines are skipped (and counted in "
+        "line numbers); a body with no other line is 422. Each other line is applied alone: "
+        "one that is not JSON, not an object or not a valid object fails alone, listed in "
+        "the answer's `failed`. For example, two lines: "
+        '`{"type": "ACCOUNT_USER", "id": "new.user@example.com", "is_active": true}` and '
+        '`{"type": "ACCOUNT", "id": "A-200001", "users": ["new.user@example.com"]}`.'
+    ),
+}
+
+
 class ProvisioningSchema(AutoSchema):
     """`POST /v1/provisioning/objects`."""
 
@@ -201,7 +218,7 @@ class ProvisioningSchema(AutoSchema):
         return [REQUEST_ID]
 
     def get_request_serializer(self) -> Any:
-        return OpenApiTypes.STR
+        return {"application/x-ndjson": NDJSON_BODY}  # a media type's raw schema
 
     def get_response_serializers(self) -> dict[int, OpenApiResponse]:
         done = OpenApiResponse(

@@ -16,7 +16,9 @@ from metadata.rest import headers
 from metadata.rest.serializers import METADATA_VALUE
 
 LOOKUP_VALUE = "value"
-TOKEN_OPERATION = "auth_token_create"
+# Operations whose body drf-spectacular leaves optional and the server does not: no body is a
+# 400 (the token) or a 422 (provisioning, no lines).
+BODY_REQUIRED = ("auth_token_create", "provisioning_objects_create")
 
 NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
 METADATA_VALUE_SCHEMA: dict[str, Any] = {
@@ -74,8 +76,8 @@ def postprocess(
                 continue
             _value_as_json(operation)
             operation_id = operation.get("operationId")
-            if operation_id == TOKEN_OPERATION:
-                operation["requestBody"]["required"] = True  # no body is a 400
+            if operation_id in BODY_REQUIRED:
+                operation["requestBody"]["required"] = True
             if operation_id == "create_webhook_subscription":
                 links = {
                     name: {**link, "parameters": _SUBSCRIPTION_ID}

@@ -54,6 +54,8 @@ SERVER_ENV = {
     "SECURE_SSL_REDIRECT": "false",
     "SECRET_KEY": "schemathesis-run-only-" + "0123456789abcdef" * 3,
     "JWT_SIGNING_KEY": "schemathesis-jwt-only-" + "0123456789abcdef" * 3,
+    # `make serve`'s request line limit (metadata_gateway/gunicorn.py), which the 414 states.
+    "GUNICORN_CMD_ARGS": "--limit-request-line 8190",
 }
 # On partner_metadata routes, requests a server may refuse for its state or for limits JSON
 # Schema cannot state: the hooks' check (`valid_requests_refused_only_as_documented`) admits
