@@ -58,15 +58,17 @@ BATCH_RULES = (
     "but not changeable, `value_error.precondition_failed` for a stale `if_match`, or the "
     "rule the document as it would be breaks (`value_error.too_large` past "
     f"{rules.MAX_DOCUMENT_BYTES} bytes, say). A batch of N items counts N against the "
-    "caller's rate limit."
+    "caller's rate limit. An If-Match header is not read here: each item carries its own "
+    "`if_match`."
 )
 
 
 def _identifiers(linkable: linkables.Linkable) -> str:
     """How a malformed identifier of this collection reads: as no object at all."""
-    kind = {"uuid": "not a UUID", "integer": "not a whole number"}.get(
-        linkable.identifier_kind, f"over {linkables.MAX_IDENTIFIER_LENGTH} characters"
-    )
+    kind = {
+        "uuid": "not a UUID in its 36-character form",
+        "integer": "not a whole number from 1 to 2^63-1",
+    }.get(linkable.identifier_kind, f"over {linkables.MAX_IDENTIFIER_LENGTH} characters")
     return f"missing, unreadable, malformed ({kind}) or outside X-Monite-Entity-Id"
 
 
