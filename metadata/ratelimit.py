@@ -17,6 +17,9 @@ from django.core.cache import cache
 
 from metadata.errors import Throttled
 
+HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+"""Where both doors show a caller's budget (contract section 12)."""
+
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
@@ -44,6 +47,13 @@ class Decision:
     limit: int | None = None
     remaining: int | None = None
     reset: int | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The budget as `HEADERS`; none when the cache did not answer (nothing is known)."""
+        if self.limit is None:
+            return {}
+        values = (self.limit, self.remaining, self.reset)
+        return {name: str(value) for name, value in zip(HEADERS, values, strict=True)}
 
 
 def check(scope: str, caller: str, rate: Rate | None = None, *, cost: int = 1) -> Decision:

@@ -275,11 +275,11 @@ SPECTACULAR_SETTINGS = {
     # No badge from Swagger's online validator (a request to validator.swagger.io).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # 3.1: JSON Schema 2020-12 says what the server checks (propertyNames, a self-referring
-    # value schema); `metadata.rest.schema.postprocess` adds what the builders cannot emit.
+    # value schema); `metadata.rest.schema_postprocess` adds what the builders cannot emit.
     "OAS_VERSION": "3.1.0",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "metadata.rest.schema.postprocess",
+        "metadata.rest.schema_postprocess.postprocess",
     ],
 }
 

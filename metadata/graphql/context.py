@@ -5,6 +5,7 @@ token, and a missing token fails only the fields that need one, each with Kraken
 It uses the same core function as the REST door, `metadata.tokens.principal_from_header`,
 and the same rate limit (`metadata.ratelimit`): counted once per HTTP request and caller,
 however many fields the request holds; once refused, every field of it answers THROTTLED.
+The caller's budget after the count is kept for the answer's headers (`budget`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from graphql import GraphQLResolveInfo
 from metadata import ratelimit, rules, selectors, services, tokens
 from metadata.addresses import client_address
 from metadata.errors import Throttled
+from metadata.graphql import budget
 from metadata.graphql.scalars import JSONText
 from metadata.graphql.types import linkable_of
 from metadata.linkables import Target
@@ -26,6 +28,7 @@ from metadata.permissions import Action
 from metadata.principals import Principal
 from metadata.rules import Document
 
+USER_SCOPE = "user"
 _PRINCIPAL_ATTR = "metadata_graphql_principal"
 _RATE_ATTR = "metadata_graphql_rate_{scope}"
 
@@ -46,7 +49,7 @@ def principal_of(info: GraphQLResolveInfo) -> Principal:
         principal = tokens.principal_from_header(request.headers.get("Authorization"))
         setattr(request, _PRINCIPAL_ATTR, principal)
         request.user = principal  # as DRF does for REST: the request log names the caller
-    throttle(info, "user", str(principal.user_id))
+    throttle(info, USER_SCOPE, str(principal.user_id))
     return principal
 
 
@@ -63,6 +66,8 @@ def throttle(info: GraphQLResolveInfo, scope: str, caller: str) -> None:
     retry_after = getattr(request, attr, None)
     if retry_after is None:
         decision = ratelimit.check(scope, caller)
+        if scope == USER_SCOPE:  # the caller's budget, the one REST answers show too
+            budget.remember(request, decision)
         retry_after = 0 if decision.allowed else decision.retry_after
         setattr(request, attr, retry_after)
     if retry_after:
@@ -74,7 +79,8 @@ def charge(info: GraphQLResolveInfo, cost: int) -> None:
     request was counted as one. `Throttled` when that is past the budget."""
     if cost <= 0:
         return
-    decision = ratelimit.check("user", str(principal_of(info).user_id), cost=cost)
+    decision = ratelimit.check(USER_SCOPE, str(principal_of(info).user_id), cost=cost)
+    budget.remember(request_of(info), decision)
     if not decision.allowed:
         raise Throttled(decision.retry_after)
 

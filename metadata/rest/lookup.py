@@ -10,7 +10,9 @@
   documents at once, all or nothing (`batches.merge_documents`); a refused item refuses
   the batch, and `metadata.rest.errors` lists every refused item.
 
-The two GET modes take disjoint parameters: a query that mixes them is refused (422).
+The two GET modes take disjoint parameters: a query that mixes them is refused (422), and
+so is a parameter neither takes (a misspelt `vaule=` would otherwise widen a lookup to every
+object that has the key).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from metadata.rest import headers
 from metadata.rest.base import LinkableView
 from metadata.rest.parsers import BatchJSONParser
 from metadata.rest.permissions import MetadataPermission
-from metadata.rest.schema import LookupSchema
+from metadata.rest.schema_collection import LookupSchema
 from metadata.rest.serializers import (
     BatchSerializer,
     LookupQuerySerializer,
@@ -43,6 +45,11 @@ from metadata.rest.throttling import charge
 
 JSON_MEDIA_TYPE = "application/json"
 LOOKUP_PARAMETERS = ("key", "value", "limit", "pagination_token")
+QUERY_PARAMETERS = frozenset(("id", *LOOKUP_PARAMETERS))
+MSG_UNKNOWN_PARAMETER = (
+    "unknown query parameter; this route takes id (read-many), or key, value, limit and "
+    "pagination_token (lookup)"
+)
 MSG_MIXED = (
     "id reads objects by identifier; key, value, limit and pagination_token find objects by "
     "metadata: send one or the other, not both"
@@ -64,6 +71,10 @@ class PartnerMetadataLookupView(LinkableView):
     schema = LookupSchema()
 
     def get(self, request: Request) -> Response:
+        unknown = [name for name in request.query_params if name not in QUERY_PARAMETERS]
+        if unknown:
+            extra = [ErrorDetail(MSG_UNKNOWN_PARAMETER, code="value_error.extra")]
+            raise ValidationError({name: extra for name in unknown})
         if "id" in request.query_params:
             return self.read_many(request)
         query = LookupQuerySerializer(data=request.query_params)

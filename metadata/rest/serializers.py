@@ -36,7 +36,7 @@ KEY_SCHEMA: dict[str, Any] = {
     "pattern": KEY_PATTERN,
 }
 METADATA_VALUE = "MetadataValue"
-"""The component (added by `metadata.rest.schema.postprocess`): any JSON value whose strings
+"""The component (added by `metadata.rest.schema_postprocess`): any JSON value whose strings
 and member names hold no U+0000; it refers to itself, which OpenAPI 3.1 allows."""
 
 DOCUMENT_SCHEMA: dict[str, Any] = {
@@ -306,7 +306,7 @@ class BatchItemSerializer(EnvelopeSerializer):
     """One object of a batch: its identifier, a JSON Merge Patch, and optionally the ETag its
     document must still have."""
 
-    id = serializers.CharField(
+    id = StrictCharField(
         trim_whitespace=False,
         help_text="The object's identifier, as in its partner_metadata URL.",
     )
@@ -314,7 +314,7 @@ class BatchItemSerializer(EnvelopeSerializer):
         error_messages={"required": MSG_METADATA_MISSING},
         help_text="A JSON Merge Patch (RFC 7396) of the object's document.",
     )
-    if_match = serializers.CharField(
+    if_match = StrictCharField(
         required=False,
         trim_whitespace=False,
         help_text="The document's ETag as read (or a list, as in If-Match); the batch is "

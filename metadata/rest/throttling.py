@@ -23,7 +23,6 @@ from metadata.principals import Principal
 USER_SCOPE = "user"
 ANONYMOUS_SCOPE = "anonymous"
 _DECISION_ATTR = "metadata_rate_limit"
-LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 def _count(request: Any, scope: str, caller: str, cost: int) -> None:
@@ -47,9 +46,8 @@ def show_budget(request: Any, response: HttpResponseBase) -> None:
     decision = getattr(request, _DECISION_ATTR, None)
     if decision is None:
         return
-    values = (decision.limit, decision.remaining, decision.reset)
-    for name, value in zip(LIMIT_HEADERS, values, strict=True):
-        response[name] = str(value)
+    for name, value in decision.headers().items():
+        response[name] = value
 
 
 class PrincipalRateThrottle(BaseThrottle):

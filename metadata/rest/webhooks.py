@@ -24,7 +24,7 @@ from metadata.permissions import metadata_permission
 from metadata.rest.base import GatewayAPIView
 from metadata.rest.parsers import StrictJSONParser
 from metadata.rest.permissions import MetadataPermission
-from metadata.rest.schema import errors
+from metadata.rest.schema_answers import errors
 from metadata.rest.serializers import EnvelopeSerializer, StrictBooleanField, StrictCharField
 from metadata.webhooks import subscriptions
 from metadata.webhooks.events import EVENT_TYPES, object_types

@@ -15,11 +15,12 @@ from metadata.models import Metadata, MetadataChange, WebhookEvent
 from tests.conftest import (
     COUNTERPART_ONE,
     COUNTERPART_TWO,
+    DEMO_PASSWORD,
     PARTNER,
     PARTNER_CLIENT_TWO_ID,
     SUPPORT,
 )
-from tests.graphql.conftest import post
+from tests.graphql.conftest import TOKEN, post
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,35 @@ def test_a_batch_of_n_pairs_costs_n(
     second = gql(BATCH, {"input": [pair(cp, "b", "1") for cp in counterparts[25:35]]})
     assert second["errors"][0]["extensions"]["errorCode"] == "KT-CT-1199"
     assert not Metadata.objects.filter(key="b").exists()
+
+
+def test_graphql_answers_show_the_budget_as_rest_answers_do(
+    token_for: Callable[[str], str], counterparts: list[str], settings: Any
+) -> None:
+    """Contract section 12: a sync client paces itself by X-RateLimit-*, on either door."""
+    settings.GATEWAY_THROTTLE_RATES = {**settings.GATEWAY_THROTTLE_RATES, "user": "30/hour"}
+    client, auth = Client(), f"JWT {token_for(PARTNER)}"
+    written = post(
+        client,
+        BATCH,
+        {"input": [pair(cp, "a", "1") for cp in counterparts[:25]]},
+        authorization=auth,
+    )
+    assert "errors" not in written.json()
+    assert (written["X-RateLimit-Limit"], written["X-RateLimit-Remaining"]) == ("30", "5")
+    assert 1 <= int(written["X-RateLimit-Reset"]) <= 3600
+    read = post(
+        client, READ_BATCH, {"type": "COUNTERPART", "ids": counterparts[:3]}, authorization=auth
+    )
+    assert read["X-RateLimit-Remaining"] == "2"
+    refused = post(
+        client,
+        BATCH,
+        {"input": [pair(cp, "b", "1") for cp in counterparts[:10]]},
+        authorization=auth,
+    )
+    assert refused.json()["errors"][0]["extensions"]["errorCode"] == "KT-CT-1199"
+    assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("30", "0")
+    # A login counts against the address, not a caller: no caller's budget to show.
+    login = {"input": {"email": PARTNER, "password": DEMO_PASSWORD}}
+    assert "X-RateLimit-Limit" not in post(client, TOKEN, login)

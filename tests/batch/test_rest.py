@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 PATH = "/v1/counterparts/partner_metadata"
 MISSING = "3a9c5e1e-0000-4000-8000-0000000000ff"
+IF_MATCH_0 = ["body", "data", 0, "if_match"]
 
 
 def batch(*items: tuple[str, Any] | tuple[str, Any, str]) -> str:
@@ -113,6 +114,12 @@ def test_readable_but_not_writable_items_are_refused(api_as: ApiFactory) -> None
         ({"data": [{"id": COUNTERPART_ONE, "metadata": {}, "x": 1}]}, ["body", "data", 0, "x"]),
         ({"items": []}, ["body", "items"]),
         ([], ["body"]),
+        # What the document states of each member (issue 23): required, a string, not empty.
+        ({}, ["body", "data"]),
+        ({"data": [{"id": 5, "metadata": {}}]}, ["body", "data", 0, "id"]),
+        ({"data": [{"id": "", "metadata": {}}]}, ["body", "data", 0, "id"]),
+        ({"data": [{"id": COUNTERPART_ONE, "metadata": {}, "if_match": ""}]}, IF_MATCH_0),
+        ({"data": [{"id": COUNTERPART_ONE, "metadata": {}, "if_match": 7}]}, IF_MATCH_0),
     ],
 )
 def test_malformed_envelopes_are_422_with_their_location(
@@ -120,7 +127,10 @@ def test_malformed_envelopes_are_422_with_their_location(
 ) -> None:
     response = api_as(PARTNER).patch(PATH, json.dumps(body))
     assert response.status_code == 422, response.content
-    assert loc in [d["loc"] for d in response.json()["detail"]]
+    located = [d["type"] for d in response.json()["detail"] if d["loc"] == loc]
+    assert located, response.json()["detail"]
+    # The envelope is refused as such, before any object is looked up.
+    assert not {"value_error.not_found", "value_error.precondition_failed"} & set(located)
 
 
 def test_more_than_100_items_is_422(api_as: ApiFactory, counterparts: list[str]) -> None:
@@ -200,6 +210,11 @@ def test_read_many_omits_another_tenants_objects(api_as: ApiFactory) -> None:
         ({"id": COUNTERPART_ONE, "pagination_token": "x"}, ["query", "pagination_token"]),
         ({"id": [COUNTERPART_ONE] * 101}, ["query", "id"]),
         ({}, ["query", "key"]),
+        ({"id": ""}, ["query", "id", 0]),
+        # A parameter neither mode takes (a misspelling) is refused, not ignored.
+        ({"id": COUNTERPART_ONE, "ids": MISSING}, ["query", "ids"]),
+        ({"key": "k", "vaule": "1"}, ["query", "vaule"]),
+        ({"key": "k", "format": "json"}, ["query", "format"]),
     ],
 )
 def test_read_many_and_lookup_modes_do_not_mix(
