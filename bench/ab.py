@@ -66,12 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="a directory for each run's results.json")
     args = parser.parse_args(argv)
     results: dict[str, list[dict[str, float]]] = {"a": [], "b": []}
     with tempfile.TemporaryDirectory() as scratch:
+        kept = args.keep or Path(scratch)
+        kept.mkdir(parents=True, exist_ok=True)
         for round_ in range(args.rounds):
             for side, checkout in (("a", args.a), ("b", args.b)):
-                output = Path(scratch) / f"{side}{round_}.json"
+                output = kept.resolve() / f"{side}{round_}.json"
                 results[side].append(run(checkout.resolve(), output, args))
     print(f"\nA: {args.a}\nB: {args.b}\n{args.rounds} interleaved rounds, req/s\n")
     print("| door | A median | A spread | B median | B spread | B/A | rounds A | rounds B |")
