@@ -242,14 +242,13 @@ def test_a_batch_costs_a_fixed_number_of_statements_whatever_its_size(
     principal_of: Callable[[str], Principal],
     context: services.WriteContext,
 ) -> None:
-    """Flags, resolve-and-lock, read, store (plus the savepoint and its release)."""
+    """Flags, resolve-and-lock, read, store (plus the savepoint and its release, and on
+    PostgreSQL the store's plan setting)."""
     statements(principal_of, context, counterparts, 0)  # warm caches (content types)
     one = statements(principal_of, context, counterparts[:1], 1)
     ten = statements(principal_of, context, counterparts[:10], 2)
     hundred = statements(principal_of, context, counterparts, 3)
     if connection.vendor == "postgresql":
-        assert one == ten == hundred == 6, (one, ten, hundred)
-    else:
-        # The ORM's upsert, audit and events; SQLite's bulk_create splits at 999 parameters,
-        # so 100 items' audit rows take one more statement.
-        assert one == ten and hundred <= one + 2, (one, ten, hundred)
+        assert one == ten == hundred == 7, (one, ten, hundred)
+    else:  # the store's steps are statements of their own
+        assert one == ten == hundred, (one, ten, hundred)
