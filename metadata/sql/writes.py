@@ -5,6 +5,7 @@ See `metadata.sql` for why these are literal SQL.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import DateTimeField
 
-from metadata.linkables import Linkable
+from metadata.linkables import Linkable, by_name
 from metadata.rules import canonical_value
 from metadata.sql.reads import columns, db_uuid
 
@@ -107,11 +107,16 @@ FROM json_each(%(changes)s) o ORDER BY o.key""",
 )
 
 
+@functools.cache
+def lock_sql(name: str, vendor: str) -> str:
+    """`LOCK` for one type and database."""
+    return LOCK[vendor].format(**columns(by_name(name)))
+
+
 def lock(*, linkable: Linkable, pk: Any, alias: str) -> bool:
     """Run `LOCK`; whether the object still exists."""
     connection = connections[alias]
-    names = columns(linkable)
-    sql = LOCK[connection.vendor].format(**names)
+    sql = lock_sql(linkable.name, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"pk": linkable.model._meta.pk.get_db_prep_value(pk, connection)})
         return cursor.fetchone() is not None
@@ -184,7 +189,7 @@ def store(
         "actor": db_uuid(actor_id, vendor),
         "door": door,
         "request": request_id,
-        "at": DateTimeField().get_db_prep_value(at, connection),
+        "at": connection.ops.adapt_datetimefield_value(at),
     }
     statements: Sequence[str] = STORE_SQLITE
     if vendor == "postgresql":

@@ -68,7 +68,7 @@ def test_every_linkable_has_a_read_statement_on_both_databases() -> None:
     for linkable in all_linkables():
         for vendor in ("postgresql", "sqlite"):
             for caller in ("user", "client", "api_key"):
-                text = reads.read_sql(linkable, vendor, caller, True)
+                text = reads.read_sql(linkable.name, vendor, caller, True)
                 assert linkable.model._meta.db_table in text
 
 
@@ -116,7 +116,7 @@ def _read_params(caller: reads.Caller) -> dict[str, Any]:
 @pytest.mark.parametrize("caller", ["user", "client", "api_key"])
 def test_the_read_finds_the_object_and_its_rows_by_index(caller: str) -> None:
     user = User.objects.get(email=PARTNER)
-    statement = reads.read_sql(COUNTERPART, "postgresql", caller, True)
+    statement = reads.read_sql(COUNTERPART.name, "postgresql", caller, True)
     plan = _plan(statement, _read_params(reads.Caller(user.pk, uuid.uuid4(), uuid.uuid4())))
     _assert_no_scan_of_big_tables(plan)
     assert "metadata_unique_object_key" in plan, plan
