@@ -16,7 +16,7 @@ from metadata.errors import KeyNotFound
 from metadata.linkables import Linkable, Target
 from metadata.models import Metadata
 from metadata.permissions import Action, metadata_permission
-from metadata.principals import Flags, Principal, reach_filter
+from metadata.principals import INACTIVE, Flags, Principal, reach_filter
 from metadata.rules import Document
 from metadata.sql import reads, writes
 
@@ -46,11 +46,9 @@ def _resolve(
         alias=router.db_for_read(linkable.model),
         content_type_id=content_type_for(linkable).pk if with_document else None,
     )
-    if row is None:
-        principal.prime(Flags(is_active=False, can_mutate_any=False, can_view_any=False))
-        return None
-    principal.prime(Flags(row.is_active, row.can_mutate_any, row.can_view_any))
-    if row.pk is None:
+    # No row: the caller is gone (or a client no longer acts); no object: NULLs.
+    principal.prime(Flags(row.is_active, row.can_mutate_any, row.can_view_any) if row else INACTIVE)
+    if row is None or row.pk is None:
         return None
     target = Target(
         linkable=linkable,

@@ -26,8 +26,6 @@ from metadata.selectors import content_type_for, get_document
 from metadata.sql import writes
 from metadata.webhooks import events
 
-__all__ = ["WriteContext"]  # the doors build it from here too
-
 
 @dataclass(frozen=True)
 class Entry:

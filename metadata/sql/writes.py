@@ -201,9 +201,8 @@ def store(
         statements = [*([delete] if removes else []), *([upsert] if writes else []), audit, event]
     with connection.cursor() as cursor:
         if vendor == "postgresql":
-            # Left to choose, PostgreSQL plans this prepared statement anew on every call (its
-            # custom plans look no dearer than the generic one), and planning it costs more than
-            # running it; no value changes its plan. For this transaction only.
+            # Left to choose, PostgreSQL plans this prepared statement anew on every call, which
+            # costs more than running it; no value changes its plan. This transaction only.
             cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         for statement in statements:
             cursor.execute(statement, params)
