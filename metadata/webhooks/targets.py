@@ -23,6 +23,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_URL_LENGTH = 2000
 MSG_URL = "url must be an absolute http or https URL of at most 2000 characters"
 MSG_HTTPS = "url must be an https URL"
+MSG_CHARACTERS = (
+    "url must be written in printable ASCII, without spaces: percent-encode anything else"
+)
+# What a URL may hold: printable ASCII, no spaces (an international name in its xn-- form, any
+# other character percent-encoded), as the OpenAPI document says.
+_PRINTABLE = re.compile(r"[!-~]*", re.ASCII)
 MSG_HOST = "url's host must be a DNS name (international names in their xn-- form) or an IP address"
 MSG_NOT_PUBLIC = (
     "url must point to a public address: loopback, private, link-local, unique-local, "
@@ -109,6 +115,8 @@ def url_violation(url: object) -> str | None:
     """Why a subscription's URL is refused, or None when it is acceptable."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
         return MSG_URL
+    if not _PRINTABLE.fullmatch(url):
+        return MSG_CHARACTERS
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)

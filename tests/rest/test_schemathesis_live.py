@@ -44,7 +44,7 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 TOKEN_PATH = "/v1/auth/token"
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "23")  # fixed: a finding reproduces
-WORKERS = "2"
+WORKERS = "1"  # two threads hit CPython 3.11.7's ast race in hypothesis's lambda reprs
 # Throttles out of the way: the run sends thousands of requests from one caller.
 SERVER_ENV = {
     "THROTTLE_USER_RATE": "1000000/min",
