@@ -28,7 +28,7 @@ from metadata.rest.schema_answers import errors
 from metadata.rest.serializers import EnvelopeSerializer, StrictBooleanField, StrictCharField
 from metadata.webhooks import subscriptions
 from metadata.webhooks.events import EVENT_TYPES, object_types
-from metadata.webhooks.targets import MAX_URL_LENGTH
+from metadata.webhooks.targets import MAX_URL_LENGTH, URL_TAIL
 
 MSG_NO_DELIVERY = "No such delivery for this subscription."
 DELIVERY_PAGE = 100
@@ -70,13 +70,13 @@ class SubscriptionListSerializer(serializers.Serializer):
 
 # What the service accepts (contract section 11), as JSON Schema: https only (the gateway's
 # production setting, DEBUG off), a DNS name whose last label starts with a letter (so no IP
-# literal in any notation, and never `localhost`), an optional port, then a path, query or
-# fragment in printable ASCII (the service refuses anything else there). The service also
-# takes public IP literals; the document promises only names.
+# literal in any notation, and never `localhost`), an optional port, then a path or query of
+# URI characters, no fragment (`targets.URL_TAIL`: the service refuses anything else there).
+# The service also takes public IP literals; the document promises only names.
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_NOT_LOCALHOST = "(?![Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](?:[:/]|$))"
+_NOT_LOCALHOST = "(?![Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt](?:[:/?]|$))"
 _TOP_LABEL = f"{_NOT_LOCALHOST}[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
-WEBHOOK_URL_PATTERN = f"^https://(?:{_LABEL}\\.)+{_TOP_LABEL}(?::[0-9]{{1,4}})?(?:[/?#][!-~]*)?$"
+WEBHOOK_URL_PATTERN = f"^https://(?:{_LABEL}\\.)+{_TOP_LABEL}(?::[0-9]{{1,4}})?{URL_TAIL}$"
 
 
 @extend_schema_field(

@@ -24,11 +24,15 @@ MAX_URL_LENGTH = 2000
 MSG_URL = "url must be an absolute http or https URL of at most 2000 characters"
 MSG_HTTPS = "url must be an https URL"
 MSG_CHARACTERS = (
-    "url must be written in printable ASCII, without spaces: percent-encode anything else"
+    "url may hold only the characters of a URI (RFC 3986: percent-encode anything else), "
+    "and no fragment"
 )
-# What a URL may hold: printable ASCII, no spaces (an international name in its xn-- form, any
-# other character percent-encoded), as the OpenAPI document says.
-_PRINTABLE = re.compile(r"[!-~]*", re.ASCII)
+# The characters of a URI, and of what follows its host: a path or query, no fragment (and no
+# brackets, which only an IPv6 host takes). `metadata.rest.webhooks` documents URL_TAIL.
+_URI_CHARACTER = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?\[\]-]|%[0-9A-Fa-f]{2})"
+URL_TAIL = r"(?:[/?](?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?"
+_URI = re.compile(f"{_URI_CHARACTER}*", re.ASCII)
+_TAIL = re.compile(URL_TAIL, re.ASCII)
 MSG_HOST = "url's host must be a DNS name (international names in their xn-- form) or an IP address"
 MSG_NOT_PUBLIC = (
     "url must point to a public address: loopback, private, link-local, unique-local, "
@@ -115,7 +119,7 @@ def url_violation(url: object) -> str | None:
     """Why a subscription's URL is refused, or None when it is acceptable."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
         return MSG_URL
-    if not _PRINTABLE.fullmatch(url):
+    if not _URI.fullmatch(url):
         return MSG_CHARACTERS
     try:
         parts = urlsplit(url)
@@ -124,6 +128,8 @@ def url_violation(url: object) -> str | None:
         return MSG_URL
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return MSG_URL
+    if not _TAIL.fullmatch(url[len(parts.scheme) + 3 + len(parts.netloc) :]):
+        return MSG_CHARACTERS
     if parts.scheme != "https" and not settings.DEBUG:
         return MSG_HTTPS
     host = _host_of(parts.netloc)
