@@ -7,6 +7,7 @@ import json
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -89,11 +90,27 @@ class Load:
     duration: float = 8.0
 
     def run(
-        self, mode: str, path: str, *, seconds: float | None = None, identifier: str = ""
+        self,
+        mode: str,
+        path: str,
+        *,
+        seconds: float | None = None,
+        identifier: str = "",
+        batch: int = 1,
     ) -> Run:
-        """One wrk run of `seconds` (the configured duration by default)."""
+        """One wrk run of `seconds` (the configured duration by default). A batch mode writes
+        `batch` objects per request, the next window of the `identifier` list each time."""
         seconds = seconds if seconds is not None else self.duration
         nonce = f"{int(time.time())}{next(_nonces):04d}"
+        with tempfile.NamedTemporaryFile("w", suffix=".ids") as identifiers:
+            # A file: thousands of identifiers are longer than one argument may be.
+            identifiers.write(identifier or self.identifier)
+            identifiers.flush()
+            return self._wrk(mode, path, seconds, f"@{identifiers.name}", nonce, batch)
+
+    def _wrk(
+        self, mode: str, path: str, seconds: float, identifiers: str, nonce: str, batch: int
+    ) -> Run:
         command = [
             wrk_path(),
             f"-t{self.threads}",
@@ -108,8 +125,10 @@ class Load:
             mode,
             path,
             self.token,
-            identifier or self.identifier,
+            identifiers,
             nonce,
+            str(batch),
+            str(self.threads),
         ]
         answer = subprocess.run(
             command, capture_output=True, text=True, timeout=seconds + 120, check=False

@@ -31,7 +31,6 @@ import requests
 
 from bench import database
 from bench.doors import (
-    BATCH_OBJECTS,
     BATCHES,
     DOCUMENT,
     DOORS,
@@ -45,6 +44,7 @@ from bench.doors import (
     SPREAD_OBJECTS,
     SWEEP_KEYS,
     SWEEP_TARGETS,
+    SYNC_OBJECTS,
     WRITE_FLOOR,
     WRITE_FLOOR_PATH,
     graphql_update_body,
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         doors = [*DOORS, *([] if "rest_lookup" in missing else [LOOKUP])]
         if sizes[-1] >= 10 * SPREAD_OBJECTS + len(DOCUMENT):  # the filler objects exist
             doors.append(SPREAD)
-        if sizes[-1] >= 10 * BATCH_OBJECTS + len(DOCUMENT):
+        if sizes[-1] >= 10 * SYNC_OBJECTS + len(DOCUMENT):
             doors.extend(BATCHES)
         results["skipped"] = missing
         for key, why in missing.items():
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                 share.start()
                 for door in in_round_order(measured):
                     runs[door.key].append(
-                        load.run(door.mode, door.path, identifier=door.identifiers)
+                        load.run(door.mode, door.path, identifier=door.identifiers, batch=door.keys)
                     )
                 foreign.append(share.foreign_percent())
                 log(

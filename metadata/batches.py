@@ -129,12 +129,14 @@ def find_targets(
 
 def get_documents(*, targets: Sequence[Target], using: str | None = None) -> list[Document]:
     """The documents of several objects (any mix of types), in the order of `targets`: one
-    query."""
-    condition = Q(pk__in=[])
+    query, one `object_id IN (...)` per content type, so the `(content type, object id)`
+    index serves it and its SQL grows by a parameter per object, not by a condition."""
+    object_ids: dict[int, list[str]] = {}
     for target in targets:
-        condition |= Q(
-            content_type_id=content_type_for(target.linkable).pk, object_id=target.object_id
-        )
+        object_ids.setdefault(content_type_for(target.linkable).pk, []).append(target.object_id)
+    condition = Q(pk__in=[])
+    for content_type_id, ids in object_ids.items():
+        condition |= Q(content_type_id=content_type_id, object_id__in=ids)
     documents: dict[tuple[int, str], Document] = {}
     rows = Metadata.objects.using(using or router.db_for_read(Metadata)).filter(condition)
     for content_type_id, object_id, key, value in rows.values_list(

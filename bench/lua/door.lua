@@ -1,13 +1,15 @@
 -- One door, one request shape per wrk run (bench/run.py starts wrk with this script).
 --
---   wrk -s bench/lua/door.lua URL -- MODE PATH TOKEN IDENTIFIER NONCE
+--   wrk -s bench/lua/door.lua URL -- MODE PATH TOKEN @IDENTIFIERS_FILE NONCE BATCH THREADS
 --
 -- MODE: get | put | patch | patch_many | batch_patch | gql_query | gql_update | gql_batch.
 -- Writes change the key "seq" on every request ("<nonce>-<thread>-<counter>"), so each one is
 -- a real change, never a no-op. patch_many spreads PATCHes over several objects: IDENTIFIER is
 -- then a comma-separated list, and PATH holds "{id}" where each request's identifier goes.
--- batch_patch (REST) and gql_batch (updateMetadataBatch) write "seq" of every object of the
--- list in one request.
+-- batch_patch (REST) and gql_batch (updateMetadataBatch) write "seq" of BATCH objects in one
+-- request: the next window of BATCH identifiers of the list on every request, windows taken in
+-- turn by the THREADS threads, so batches in flight name different objects (a sync).
+-- IDENTIFIER may be "@FILE": the identifiers are then read from FILE (longer than an argument).
 -- Every answer is checked: a status other than 200, or a GraphQL answer with "errors",
 -- counts as bad. done() prints one JSON line that bench/run.py reads.
 
@@ -22,6 +24,7 @@ local mode, path, identifier, nonce
 local counter = 0
 local prefix, suffix, static_request
 local identifiers, path_head, path_tail
+local batch, windows, thread_count
 
 -- The ten keys of the benchmark's document: "seq" changes, the rest stay as they are.
 local document_prefix = '{"metadata":{"external_id":"id_6c8f1262fdbc","comment":"benchmark",'
@@ -31,6 +34,11 @@ local document_prefix = '{"metadata":{"external_id":"id_6c8f1262fdbc","comment":
 function init(args)
   mode, path = args[1], args[2]
   identifier, nonce = args[4], args[5] or "0"
+  if identifier:sub(1, 1) == "@" then
+    local file = assert(io.open(identifier:sub(2)))
+    identifier = file:read("*a")
+    file:close()
+  end
   wrk.headers["Authorization"] = "Bearer " .. args[3]
   local tag = nonce .. "-" .. tostring(id) .. "-"
   if mode == "get" then
@@ -60,6 +68,9 @@ function init(args)
       table.insert(identifiers, one)
     end
     prefix = tag
+    batch = math.min(tonumber(args[6]) or #identifiers, #identifiers)
+    windows = math.floor(#identifiers / batch)
+    thread_count = tonumber(args[7]) or 1
   elseif mode == "gql_update" then
     wrk.headers["Content-Type"] = "application/json"
     prefix = '{"query":"mutation Update($input: MetadataInput!) '
@@ -72,10 +83,12 @@ function init(args)
   end
 end
 
--- One batch: every object of the list, its "seq" set to this request's value.
+-- One batch: the objects of this request's window, each one's "seq" set to this request's value.
 local function batch_body(value)
   local items = {}
-  for index, one in ipairs(identifiers) do
+  local first = (((counter - 1) * thread_count + id - 1) % windows) * batch
+  for index = 1, batch do
+    local one = identifiers[first + index]
     if mode == "batch_patch" then
       items[index] = '{"id":"' .. one .. '","metadata":{"seq":"' .. value .. '"}}'
     else
