@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import router, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from metadata import consistency, rules
 from metadata.errors import (
@@ -34,6 +34,7 @@ from metadata.principals import Principal, reach_filter
 from metadata.rules import Document
 from metadata.selectors import content_type_for
 from metadata.services import Entry, check_digest, matches, store, written_entries
+from metadata.sql import batches as sql_batches
 
 BATCH_MAX_ITEMS = 100
 MSG_BATCH_SIZE = "a batch names 1 to {max} objects; this one names {count}"
@@ -129,24 +130,10 @@ def find_targets(
 
 def get_documents(*, targets: Sequence[Target], using: str | None = None) -> list[Document]:
     """The documents of several objects (any mix of types), in the order of `targets`: one
-    query, one `object_id IN (...)` per content type, so the `(content type, object id)`
-    index serves it and its SQL grows by a parameter per object, not by a condition."""
-    object_ids: dict[int, list[str]] = {}
-    for target in targets:
-        object_ids.setdefault(content_type_for(target.linkable).pk, []).append(target.object_id)
-    condition = Q(pk__in=[])
-    for content_type_id, ids in object_ids.items():
-        condition |= Q(content_type_id=content_type_id, object_id__in=ids)
-    documents: dict[tuple[int, str], Document] = {}
-    rows = Metadata.objects.using(using or router.db_for_read(Metadata)).filter(condition)
-    for content_type_id, object_id, key, value in rows.values_list(
-        "content_type_id", "object_id", "key", "value"
-    ):
-        documents.setdefault((content_type_id, object_id), {})[key] = value
-    return [
-        dict(sorted(documents.get((content_type_for(t.linkable).pk, t.object_id), {}).items()))
-        for t in targets
-    ]
+    statement (`metadata.sql.batches`)."""
+    pairs = [(content_type_for(t.linkable).pk, t.object_id) for t in targets]
+    found = sql_batches.documents(objects=pairs, alias=using or router.db_for_read(Metadata))
+    return [dict(found.get(pair, {})) for pair in pairs]
 
 
 def read_documents(

@@ -159,6 +159,8 @@ def matches(current: Document, if_match: Iterable[str]) -> bool:
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: `1`, `1.0` and `true` differ, as they do on the wire (and `-0.0`
     from `0.0`); objects are equal whatever their key order."""
+    if a is b:  # an entry a merge patch left alone
+        return True
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
@@ -203,7 +205,7 @@ def store(
             }
             for key in sorted([*removed, *written])
         ]
-        event = events.change_event(
+        event_id, event = events.change_event(
             target=target, before=current, after=new, changes=audit, context=context, at=at
         )
         changes.append(
@@ -213,8 +215,8 @@ def store(
                 removed=removed,
                 written=written,
                 audit=audit,
-                event_id=event.id,
-                event=event.payload,
+                event_id=event_id,
+                event=event,
             )
         )
     if changes:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from metadata.linkables import REGISTRY, Target
-from metadata.models import WebhookEvent, WriteContext
+from metadata.models import WriteContext
 from metadata.rules import Document
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
@@ -38,8 +38,10 @@ def change_event(
     changes: Sequence[Mapping[str, Any]],
     context: WriteContext,
     at: datetime.datetime,
-) -> WebhookEvent:
-    """The event of one change, not yet saved: `metadata.services` writes it with the change.
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The id and payload of one change's event, not yet saved: `metadata.services` writes it
+    with the change (a batch builds a hundred; a model instance each would cost more than the
+    payload).
 
     `changes` are the change's audit entries (`key`, `existed_before`, `old_value`,
     `exists_after`, `new_value`, in key order), built once by the service for both.
@@ -57,10 +59,4 @@ def change_event(
         "actor_id": str(context.actor_id) if context.actor_id else None,
         "request_id": context.request_id,
     }
-    return WebhookEvent(
-        id=event_id,
-        object_type=target.linkable.webhook_object_type,
-        event_type=event_type,
-        payload=payload,
-        created_at=at,
-    )
+    return event_id, payload

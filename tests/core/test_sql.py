@@ -26,7 +26,7 @@ from metadata.models import (
     User,
     WebhookEvent,
 )
-from metadata.sql import reads, writes
+from metadata.sql import batches, reads, writes
 from tests.conftest import COUNTERPART_ONE, PARTNER
 
 COUNTERPART = by_name("COUNTERPART")
@@ -43,6 +43,8 @@ def test_the_tables_named_in_the_statements_are_the_models_tables() -> None:
             reads.REACH_SERVED,
             writes.DOCUMENT,
             writes.STORE_POSTGRESQL,
+            batches.DOCUMENTS["postgresql"],
+            batches.DOCUMENTS["sqlite"],
         ]
     )
     tables = [
@@ -133,6 +135,43 @@ def test_the_lock_and_the_document_under_it_go_by_index() -> None:
     content_type = ContentType.objects.get_for_model(Counterpart).pk
     plan = _plan(writes.DOCUMENT, {"type": content_type, "object": COUNTERPART_ONE})
     assert "metadata_unique_object_key" in plan, plan
+
+
+@ON_POSTGRESQL
+@pytest.mark.usefixtures("many_rows")
+def test_a_batch_reads_its_documents_by_index() -> None:
+    content_type = ContentType.objects.get_for_model(Counterpart).pk
+    objects = [[content_type, str(pk)] for pk in Counterpart.objects.values_list("pk")[:100]]
+    plan = _plan(batches.DOCUMENTS["postgresql"], {"objects": json.dumps(objects)})
+    _assert_no_scan_of_big_tables(plan)
+    assert "metadata_unique_object_key" in plan, plan
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_batch_reads_each_document_whole_and_nothing_else() -> None:
+    """Through the statement on this test's database: keys in order, values decoded (a JSON
+    null too), other objects' rows left out, an object without rows absent."""
+    counterparts = list(Counterpart.objects.all()[:2])
+    content_type = ContentType.objects.get_for_model(Counterpart)
+    rows = {"b": {"x": [1, 2.5]}, "a": None, "c": "text"}
+    for key, value in rows.items():
+        Metadata.objects.create(
+            content_type=content_type, object_id=str(counterparts[0].pk), key=key, value=value
+        )
+    Metadata.objects.create(
+        content_type=content_type, object_id=str(counterparts[1].pk), key="other", value=1
+    )
+    found = batches.documents(
+        objects=[
+            (content_type.pk, str(counterparts[0].pk)),
+            (content_type.pk, str(uuid.uuid4())),
+        ],
+        alias="default",
+    )
+    assert found == {
+        (content_type.pk, str(counterparts[0].pk)): {"a": None, "b": {"x": [1, 2.5]}, "c": "text"}
+    }
+    assert list(found[(content_type.pk, str(counterparts[0].pk))]) == ["a", "b", "c"]
 
 
 @ON_POSTGRESQL
