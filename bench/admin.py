@@ -64,6 +64,30 @@ def pages(filler_uuid: str, row_pk: int) -> list[Page]:
         Page(f"search by value ({value})", changelist, {"q": value}),
         Page(f"search by value (external_id:{value})", changelist, {"q": f"external_id:{value}"}),
         Page(f'search by value ("{value}")', changelist, {"q": f'"{value}"'}),
+        Page("sorted by linked type", changelist, {"o": "1"}),
+        Page("sorted by updated at, newest first", changelist, {"o": "-5"}),
+        Page("sorted by updated at, oldest first", changelist, {"o": "5"}),
+        Page("sorted by linked type, then updated at", changelist, {"o": "1.-5"}),
+        Page(
+            "type filter (COUNTERPART) sorted by updated at",
+            changelist,
+            {"linked_type": "COUNTERPART", "o": "-5"},
+        ),
+        Page(
+            "type filter (ACCOUNT) sorted by updated at",
+            changelist,
+            {"linked_type": "ACCOUNT", "o": "-5"},
+        ),
+        Page(
+            "search by key (external_id) sorted by updated at",
+            changelist,
+            {"q": "external_id", "o": "-5"},
+        ),
+        Page(
+            "search by a word in a value (fang) sorted by updated at",
+            changelist,
+            {"q": "fang", "o": "-5"},
+        ),
         Page("change page", f"{changelist}{row_pk}/change/", {}),
         Page(
             "history (one object)",
