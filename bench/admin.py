@@ -4,8 +4,10 @@
 
 1. Builds a PostgreSQL database of its own (BENCH_ADMIN_DATABASE_URL, default
    postgres://postgres@127.0.0.1:5432/metadata_bench_admin) with `bench.database`: migrated,
-   the demo data, filler counterparts up to `--rows` metadata rows. A database that already
-   holds the rows is reused (migrated again, so new indexes are built); `--rebuild` drops it.
+   the demo data, filler counterparts up to `--rows` metadata rows, each written at its own
+   time (the list sorts by it). A database that already holds the rows is reused (migrated
+   again, so new indexes are built; filler of an older build, written all at one time, gets
+   its times spread once); `--rebuild` drops it.
 2. Times each admin page and search through Django's test client, in this process, logged in
    as a superuser, with DEBUG off (no query log): one warm-up request, then the best of
    `--runs`. The machine is shared, so the best run is the one least disturbed by others.
@@ -64,6 +66,28 @@ def pages(filler_uuid: str, row_pk: int) -> list[Page]:
         Page(f"search by value ({value})", changelist, {"q": value}),
         Page(f"search by value (external_id:{value})", changelist, {"q": f"external_id:{value}"}),
         Page(f'search by value ("{value}")', changelist, {"q": f'"{value}"'}),
+        Page("sorted by updated at, newest first", changelist, {"o": "-5"}),
+        Page("sorted by updated at, oldest first", changelist, {"o": "5"}),
+        Page(
+            "type filter (COUNTERPART) sorted by updated at",
+            changelist,
+            {"linked_type": "COUNTERPART", "o": "-5"},
+        ),
+        Page(
+            "type filter (ACCOUNT) sorted by updated at",
+            changelist,
+            {"linked_type": "ACCOUNT", "o": "-5"},
+        ),
+        Page(
+            "search by key (external_id) sorted by updated at",
+            changelist,
+            {"q": "external_id", "o": "-5"},
+        ),
+        Page(
+            "search by a word in a value (fang) sorted by updated at",
+            changelist,
+            {"q": "fang", "o": "-5"},
+        ),
         Page("change page", f"{changelist}{row_pk}/change/", {}),
         Page(
             "history (one object)",
@@ -126,14 +150,17 @@ def prepare(database_url: str, rows: int, rebuild: bool) -> None:
         database.recreate(database_url)
     started = time.monotonic()
     call_command("migrate", "--noinput", verbosity=0)
+    content_type_id = ContentType.objects.get_for_model(Counterpart).id
+    connections.close_all()
     if build:
         call_command("loaddata", str(PROJECT_DIR / "fixtures" / "demo.json"), verbosity=0)
-        content_type_id = ContentType.objects.get_for_model(Counterpart).id
         connections.close_all()
         found = database.fill_to(database_url, rows=rows, content_type_id=content_type_id)
         log(f"   {found:,} rows in {time.monotonic() - started:.0f} s")
     else:
         log(f"== reusing {database.split_url(database_url)[1]} (migrated)")
+        if database.spread_write_times(database_url, content_type_id=content_type_id):
+            log(f"   the filler's write times spread in {time.monotonic() - started:.0f} s")
 
 
 def superuser() -> Any:

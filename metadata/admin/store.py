@@ -110,6 +110,12 @@ class MetadataAdmin(ChangedByMetadataMutators, IdentifiedRowsAdmin):
     list_select_related = ("updated_by", "content_type")  # str(row) names the content type
     list_filter = (LinkedTypeFilter, UpdatedByFilter)
     ordering = ("content_type", "object_id", "key")
+    # Only a column an index orders both ways is offered for sorting: any other sort reads
+    # and sorts the whole table (migration 0010). Not "linked type": the default order
+    # already groups rows by it and the type filter narrows to one, while its second click
+    # (types descending, the rest of the order ascending) is an order no index has. With one
+    # sortable column, no header offers a sort by two columns either.
+    sortable_by = ("updated_at",)
     readonly_fields = (
         "linked_type",
         "identifier",

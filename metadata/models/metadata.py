@@ -65,6 +65,8 @@ class Metadata(models.Model):
         ]
         indexes = [
             models.Index(fields=("content_type", "key"), name="metadata_type_key_idx"),
+            # The admin's sort by "updated at" (migration 0010 says why it is the only one).
+            models.Index(fields=("updated_at",), name="metadata_updated_at_idx"),
         ]
         permissions = [("can_mutate_metadata", "Can mutate metadata of any object")]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from typing import Any
 
 from django.test import Client
@@ -98,3 +100,23 @@ def audit_snapshot() -> list[tuple]:
 
 def size_errors(messages: list[str]) -> list[str]:
     return [m for m in messages if m.startswith(SIZE_ERROR_START) and m.endswith(SIZE_ERROR_END)]
+
+
+def column_headers(response: Any) -> dict[str, list[str] | None]:
+    """The changelist's column headers as rendered, by column name (`column-NAME`): the links
+    of each header offered for sorting (the header's own link last), None for the others."""
+    html = response.content.decode()
+    headers: dict[str, list[str] | None] = {}
+    for classes, body in re.findall(r'<th scope="col" class="([^"]*)">(.*?)</th>', html, re.S):
+        names = [c.removeprefix("column-") for c in classes.split() if c.startswith("column-")]
+        if names:
+            links = [unescape(link) for link in re.findall(r'href="([^"]*)"', body)]
+            headers[names[0]] = links if "sortable" in classes.split() else None
+    return headers
+
+
+def sort_link(response: Any, column: str) -> str:
+    """Where a click on a column header's name leads (its query string)."""
+    links = column_headers(response)[column]
+    assert links, f"{column} is not offered for sorting"
+    return links[-1]

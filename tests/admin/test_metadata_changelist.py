@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from metadata import services
+from metadata.admin.identifiers import content_types
 from metadata.linkables import all_linkables
 from metadata.models import Door, Entity, Metadata, User
 from tests.admin.conftest import target
+from tests.admin.helpers import column_headers, sort_link
 from tests.conftest import (
     COUNTERPART_ONE,
     ENTITY_TWO,
@@ -163,6 +167,88 @@ def test_filter_by_updated_by(lead: Client, lead_user: User, stored: None) -> No
     response = lead.get(LIST, {"updated_by__id__exact": str(lead_user.pk)})
     assert rows(response) == [("ACCOUNT", "A-12345", "by_lead")]
     assert SUPPORT_LEAD in response.content.decode()  # offered as a filter choice
+
+
+# Sorting ------------------------------------------------------------------------------------
+
+
+def written_at(times: dict[tuple[str, str, str], int]) -> None:
+    """Give each row (linked type, identifier, key) its last write time, in seconds after an
+    hour ago (a key is on one object per type in these tests)."""
+    start = timezone.now() - timedelta(hours=1)
+    types = {linkable.name: content_type for linkable, content_type in content_types().items()}
+    for (type_name, _, key), seconds in times.items():
+        changed = Metadata.objects.filter(content_type=types[type_name], key=key).update(
+            updated_at=start + timedelta(seconds=seconds)
+        )
+        assert changed == 1, (type_name, key)
+
+
+def sorted_by_updated_at(client: Client, params: dict[str, str]) -> tuple[list, list]:
+    """The rows after one click on the "Updated at" header and after a second click."""
+    once = client.get(LIST + sort_link(client.get(LIST, params), "updated_at"))
+    twice = client.get(LIST + sort_link(once, "updated_at"))
+    return rows(once), rows(twice)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"linked_type": "ACCOUNT"}, {"q": "external"}], ids=["all", "type", "search"]
+)
+def test_only_updated_at_is_offered_for_sorting(
+    lead: Client, stored: None, params: dict[str, str]
+) -> None:
+    """Every other sort would read and sort the whole table: a header that offers no sort
+    has no link, and each link of "Updated at" sorts by it first or (removing the sort)
+    goes back to the list's own order; the filter or search is kept."""
+    page = lead.get(LIST, params)
+    column = page.context["cl"].list_display.index("updated_at")
+    for response in (page, lead.get(LIST + sort_link(page, "updated_at"))):
+        headers = column_headers(response)
+        assert set(headers) >= {"linked_type", "identifier", "key", "updated_at", "updated_by"}
+        assert [name for name, links in headers.items() if links is not None] == ["updated_at"]
+        for link in headers["updated_at"] or []:
+            assert all(f"{name}={value}" in link for name, value in params.items()), link
+            first = link.partition("o=")[2].split("&")[0].split(".")[0]
+            if first not in (str(column), f"-{column}"):
+                assert rows(lead.get(LIST + link)) == rows(page), link
+
+
+def test_sorting_by_updated_at_orders_rows_by_their_last_write(lead: Client, stored: None) -> None:
+    """Oldest first, then newest first; rows written at the same time keep the list's own
+    order (linked type, identifier, key) in both, so pages never overlap."""
+    written_at(
+        {
+            ACCOUNT_PET: 3,
+            USER_NICKNAME: 1,
+            PROPERTY_METER: 5,
+            ENTITY_TIER: 2,
+            COUNTERPART_ID: 2,
+            PAYABLE_ID: 4,
+        }
+    )
+    unsorted = rows(lead.get(LIST))
+    tied = sorted([ENTITY_TIER, COUNTERPART_ID], key=unsorted.index)
+    oldest_first, newest_first = sorted_by_updated_at(lead, {})
+    assert oldest_first == [USER_NICKNAME, *tied, ACCOUNT_PET, PAYABLE_ID, PROPERTY_METER]
+    assert newest_first == [PROPERTY_METER, PAYABLE_ID, ACCOUNT_PET, *tied, USER_NICKNAME]
+
+
+def test_a_type_filter_or_a_search_sorted_by_updated_at(
+    lead: Client, stored: None, put: Callable[..., None]
+) -> None:
+    put("ACCOUNT", "A-12345", "note", "x")
+    account_note = ("ACCOUNT", "A-12345", "note")
+    written_at({ACCOUNT_PET: 3, account_note: 7, COUNTERPART_ID: 2, PAYABLE_ID: 4})
+    oldest_first, newest_first = sorted_by_updated_at(lead, {"linked_type": "ACCOUNT"})
+    assert (oldest_first, newest_first) == (
+        [ACCOUNT_PET, account_note],
+        [account_note, ACCOUNT_PET],
+    )
+    oldest_first, newest_first = sorted_by_updated_at(lead, {"q": "external"})
+    assert (oldest_first, newest_first) == (
+        [COUNTERPART_ID, PAYABLE_ID],
+        [PAYABLE_ID, COUNTERPART_ID],
+    )
 
 
 def test_rows_go_with_their_deleted_object(lead: Client, stored: None) -> None:
