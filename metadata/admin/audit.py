@@ -31,6 +31,7 @@ class MetadataChangeAdmin(ReadOnlyForViewers, IdentifiedRowsAdmin):
     list_select_related = ("actor",)
     list_filter = ("door", LinkedTypeFilter)
     ordering = ("-created_at", "-id")
+    sortable_by = ("created_at",)  # the one column an index orders (the trail grows to millions)
     date_hierarchy = None
     search_help_text = "Search by key or by identifier (account number, email, UUID, id)."
     fields = (*list_display, "request_id")

@@ -39,6 +39,14 @@ class IdentifiedChangeList(ChangeList):
         resolve_identifiers(self.result_list)
         self._urls = ReversedOnce()
 
+    def get_ordering_field(self, field_name: Any) -> Any:
+        """Django sorts by any column a URL names (`sortable_by` only drops the header links):
+        a column that is not offered is not sorted by, so a typed or old link cannot sort the
+        whole table either."""
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
     def url_for_result(self, result: Any) -> str:
         """Django's link to a row's page, with the view reversed once per page."""
         url = self._urls.url(change_viewname(self.model), quote(result.pk))

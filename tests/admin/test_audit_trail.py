@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from metadata.models import MetadataChange, User
-from tests.admin.helpers import save_inline
+from tests.admin.helpers import column_headers, save_inline, sort_link
 from tests.conftest import COUNTERPART_ONE, SOME_TEST, SUPPORT_LEAD
 
 AUDIT = "/admin/metadata/metadatachange/"
@@ -47,6 +47,19 @@ def test_newest_first_with_old_and_new_values_side_by_side(lead: Client, history
     assert "(absent)" in html  # a created key had no old value
     assert "{\n  &quot;pet_type&quot;: &quot;dog&quot;\n}" in html
     assert SUPPORT_LEAD in html
+
+
+def test_only_the_time_is_offered_for_sorting_and_a_typed_sort_is_ignored(
+    lead: Client, history: None
+) -> None:
+    """The trail grows with every write; only its time has an index to sort by."""
+    page = lead.get(AUDIT)
+    headers = column_headers(page)
+    assert [name for name, links in headers.items() if links is not None] == ["created_at"]
+    oldest_first = listed(lead.get(AUDIT + sort_link(page, "created_at")))
+    assert oldest_first == list(reversed(listed(page)))
+    key_column = page.context["cl"].list_display.index("key")
+    assert listed(lead.get(AUDIT, {"o": str(key_column)})) == listed(page)
 
 
 def test_filters_by_door_and_linked_type(lead: Client, history: None) -> None:
