@@ -14,7 +14,7 @@ import argparse
 import os
 
 from bench import database
-from bench.doors import DOORS, IDENTIFIER, PARTNER_EMAIL
+from bench.doors import BATCHES, DOORS, IDENTIFIER, PARTNER_EMAIL
 from bench.load import Load
 from bench.run import server_env
 from bench.server import Gunicorn, backend_pids, busy_seconds, cpu_seconds
@@ -50,17 +50,18 @@ def main() -> None:
     token = str(access_token_for(User.objects.get(email=PARTNER_EMAIL)))
     connections.close_all()
     name = database.split_url(url)[1]
-    doors = [door for door in DOORS if not args.doors or door.key in args.doors]
+    doors = [door for door in (*DOORS, *BATCHES) if door.key in args.doors or not args.doors]
     server = Gunicorn(env=env, workers=args.workers)
     server.start()
     try:
         load = Load(server.url, token, IDENTIFIER, args.connections, 1, args.duration)
         print(f"{'door':24} {'req/s':>8} {'workers':>8} {'postgres':>9} {'machine':>8}  ms/req")
         for door in doors:
-            load.run(door.mode, door.path, seconds=1)  # warm-up
+            batch = {"identifier": door.identifiers, "batch": door.keys}
+            load.run(door.mode, door.path, seconds=1, **batch)  # warm-up
             workers, backends = cpu_of(server.worker_pids()), cpu_of(backend_pids(name))
             busy = busy_seconds()
-            run = load.run(door.mode, door.path)
+            run = load.run(door.mode, door.path, **batch)
             per_request = 1000 / run.requests
             print(
                 f"{door.label:24} {run.rps:8.0f}"

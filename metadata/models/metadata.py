@@ -39,7 +39,11 @@ class Metadata(models.Model):
     one column; the linkable registry converts identifiers to it.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every index here begins with the content type (a second index on
+    # it alone would only cost every write).
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     object_id = models.CharField(max_length=64)
     linked_object = GenericForeignKey("content_type", "object_id")
     key = models.CharField(max_length=100)
@@ -64,7 +68,6 @@ class Metadata(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=("content_type", "key"), name="metadata_type_key_idx"),
             # The admin's sort by "updated at" (migration 0010 says why it is the only one).
             models.Index(fields=("updated_at",), name="metadata_updated_at_idx"),
         ]
@@ -81,7 +84,11 @@ class MetadataChange(models.Model):
     old and new values of a key's history replay to its current value.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every index here begins with the content type (a second index on
+    # it alone would only cost every write).
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     object_id = models.CharField(max_length=64)
     linked_object = GenericForeignKey("content_type", "object_id")
     key = models.CharField(max_length=100)
