@@ -26,6 +26,7 @@ from metadata.permissions import ReadScope, metadata_permission
 from metadata.principals import Principal, reach_filter
 from metadata.rules import Document
 from metadata.selectors import content_type_for
+from metadata.sql import batches as sql_batches
 
 LOOKUP_MAX_LIMIT = 100
 MSG_LIMIT = "limit must be between 1 and {max}; it was {limit}"
@@ -150,13 +151,8 @@ def lookup(
 
 
 def _documents(linkable: Linkable, pks: Sequence[Any], alias: str) -> dict[str, Document]:
-    """The documents of a page's objects, by `object_id`, keys in order."""
-    rows = Metadata.objects.using(alias).filter(
-        content_type_id=content_type_for(linkable).pk, object_id__in=[str(pk) for pk in pks]
-    )
-    documents: dict[str, Document] = {}
-    for object_id, key, value in rows.order_by("object_id", "key").values_list(
-        "object_id", "key", "value"
-    ):
-        documents.setdefault(object_id, {})[key] = value
-    return documents
+    """The documents of a page's objects, by `object_id`, keys in order: the statement a
+    batch reads its documents with (`metadata.sql.batches`)."""
+    content_type_id = content_type_for(linkable).pk
+    found = sql_batches.documents(objects=[(content_type_id, str(pk)) for pk in pks], alias=alias)
+    return {object_id: document for (_, object_id), document in found.items()}

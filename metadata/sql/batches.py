@@ -40,7 +40,9 @@ def documents(
     *, objects: Sequence[tuple[int, str]], alias: str
 ) -> dict[tuple[int, str], dict[str, Any]]:
     """Run `DOCUMENTS` for (content type id, object id) pairs: each object's document, keys
-    in order (objects without rows are absent)."""
+    in order (objects without rows are absent). No objects, no statement."""
+    if not objects:
+        return {}
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(DOCUMENTS[connection.vendor], {"objects": json.dumps(list(objects))})
