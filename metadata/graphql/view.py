@@ -97,10 +97,12 @@ class GraphQLAPIView(GraphQLView):
 
         graphene decorates its `dispatch` with `ensure_csrf_cookie`, which runs a CSRF check
         that refuses nothing, mints a masked token and sets a cookie on every answer: work no
-        API client uses (a sizeable share of a small read in-process), and no public setting
-        or method leaves it out. What graphene's does between its decorator and GraphiQL is
-        this: the method check, `parse_body`, `get_response`, and an `HttpError` answered with
-        its status and `format_error`'s body. GraphiQL is `GraphiQLPage`'s; batches are
+        API client uses, and no public setting or method leaves it out. (This method and
+        `execute_graphql_request` are kept because an A/B of `make bench` against graphene's
+        own showed the gain: `docs/benchmark.md`, "graphene's own GraphQL view against ours".)
+        What graphene's does between its decorator and GraphiQL is this: the method check,
+        `parse_body`, `get_response`, and an `HttpError` answered with its status and
+        `format_error`'s body. GraphiQL is `GraphiQLPage`'s; batches are
         refused by `parse_body`. A result the database could not serve is answered with 503
         and `Retry-After` (its errors are Kraken's `KT-CT-0503`), so clients, proxies and
         load balancers can retry without reading the body, as they do for REST.
