@@ -159,8 +159,6 @@ def matches(current: Document, if_match: Iterable[str]) -> bool:
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: `1`, `1.0` and `true` differ, as they do on the wire (and `-0.0`
     from `0.0`); objects are equal whatever their key order."""
-    if a is b:  # an entry a merge patch left alone
-        return True
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
@@ -177,7 +175,7 @@ def written_entries(current: Document, new: Document) -> dict[str, Any]:
     return {
         key: value
         for key, value in new.items()
-        if key not in current or not _same(current[key], value)
+        if key not in current or (current[key] is not value and not _same(current[key], value))
     }
 
 

@@ -10,6 +10,5 @@ the database does (`docs/benchmark.md`); the rest of the gateway is plain ORM.
 Statements are templates filled once per (linkable type, database) with the type's table and
 column names from the registry; every value is a named parameter. Where PostgreSQL and SQLite
 differ, each has its own text. The tables named literally are checked against the models by
-`tests/core/test_sql.py`. `reads` holds the read statement, `writes` the others, `batches`
-the documents of a batch's objects (contract section 12).
+`tests/core/test_sql.py`. `reads`: the read; `writes`: the others; `batches`: a batch's reads.
 """
