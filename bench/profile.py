@@ -19,13 +19,16 @@ from typing import Any
 
 from bench import database
 from bench.doors import (
+    BATCH_OBJECTS,
     DOCUMENT,
     FLOOR_PATH,
     GRAPHQL_QUERY,
     LOOKUP,
     PARTNER_EMAIL,
     REST_PATH,
+    SYNC_OBJECTS,
     WRITE_FLOOR_PATH,
+    filler_identifier,
     graphql_update_body,
 )
 from bench.run import server_env
@@ -39,6 +42,32 @@ def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:
 
     def graphql(body: dict[str, Any]) -> Any:
         return client.post("/v1/graphql/", json.dumps(body), content_type="application/json")
+
+    def window() -> list[str]:
+        """The next 100 objects of the sync `make bench`'s batch rows write."""
+        first = next(counter) % (SYNC_OBJECTS // BATCH_OBJECTS) * BATCH_OBJECTS
+        return [filler_identifier(n) for n in range(first, first + BATCH_OBJECTS)]
+
+    def rest_batch() -> Any:
+        value = seq()
+        items = [{"id": one, "metadata": {"seq": value}} for one in window()]
+        return client.patch(
+            "/v1/counterparts/partner_metadata",
+            json.dumps({"data": items}),
+            content_type="application/json",
+        )
+
+    def graphql_batch() -> Any:
+        value = json.dumps(seq())
+        items = [
+            {"linkedObjectType": "COUNTERPART", "identifier": one, "key": "seq", "value": value}
+            for one in window()
+        ]
+        query = (
+            "mutation Batch($input: [MetadataInput!]!) "
+            "{ updateMetadataBatch(input: $input) { metadata { key } } }"
+        )
+        return graphql({"query": query, "variables": {"input": items}})
 
     return {
         "floor_get": lambda: client.get(FLOOR_PATH),
@@ -59,6 +88,8 @@ def requests_by_door(client: Any) -> dict[str, Callable[[], Any]]:
         "rest_lookup": lambda: client.get(LOOKUP.path),
         "graphql_metadata": lambda: graphql({"query": GRAPHQL_QUERY}),
         "graphql_update": lambda: graphql(graphql_update_body(seq())),
+        "rest_batch": rest_batch,
+        "graphql_batch": graphql_batch,
     }
 
 
