@@ -25,7 +25,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench bench-ab bench-admin bench-import schema clean
+.PHONY: install run serve test lint bench bench-ab bench-instructions bench-admin bench-import schema clean
 
 $(STAMP): pyproject.toml
 	@if test -x $(BIN)/python && [ "$(VENV_VERSION)" != "$(PYTHON_VERSION)" ]; then \
@@ -76,6 +76,13 @@ bench: $(BENCH_STAMP)
 ## extras installed) in interleaved rounds at 10^6 rows; prints each door's B over A and spread.
 bench-ab: $(BENCH_STAMP)
 	$(BIN)/python -m bench.ab $(A) $(B) $(BENCH_AB_ARGS)
+
+## make bench-instructions A=DIR B=DIR: the gateway's instructions per request of each door in
+## two checkouts, counted by callgrind (repeatable where req/s spread); over the database
+## `make bench` left behind.
+bench-instructions: $(BENCH_STAMP)
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind >/dev/null)
+	$(BIN)/python -m bench.instructions $(A) $(B)
 
 ## make bench-admin: issue 22's admin pages and searches at 10^6 metadata rows, best of three,
 ## through Django's test client (BENCH_ADMIN_DATABASE_URL, default a database of its own,
