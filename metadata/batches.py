@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import router, transaction
-from django.db.models import Exists, OuterRef
 
 from metadata import consistency, rules
 from metadata.errors import (
@@ -30,7 +29,7 @@ from metadata.errors import (
 from metadata.linkables import Linkable, Target
 from metadata.models import Metadata, WriteContext
 from metadata.permissions import Action, in_entity_scope, metadata_permission
-from metadata.principals import Principal, reach_filter
+from metadata.principals import Principal
 from metadata.rules import Document
 from metadata.selectors import content_type_for
 from metadata.services import Entry, check_digest, matches, store, written_entries
@@ -83,12 +82,13 @@ def find_targets(
     lock: bool = False,
     using: str | None = None,
 ) -> dict[str, Target]:
-    """The objects of one type that `identifiers` name, by identifier as sent: one query.
+    """The objects of one type that `identifiers` name, by identifier as sent: one statement
+    (`metadata.sql.batches.TARGETS`).
 
     Only objects the principal may read come back (others, like malformed identifiers, are
     missing from the answer: a missing and an unreadable object look the same). With
-    `lock`, the rows are locked `FOR NO KEY UPDATE` in primary-key order, so batches that
-    name overlapping objects in any order queue instead of deadlocking.
+    `lock`, the rows are locked in primary-key order, so batches that name overlapping
+    objects in any order queue instead of deadlocking.
     """
     if principal.is_client and linkable.entity_field is None:
         return {}
@@ -100,28 +100,21 @@ def find_targets(
             continue
     if not keys:
         return {}
-    model = linkable.model
-    reachable = model.objects.filter(pk=OuterRef("pk")).filter(reach_filter(linkable, principal))
-    rows = (
-        model.objects.using(using or router.db_for_read(model))
-        .filter(**{f"{linkable.identifier_field}__in": list(keys)})
-        .annotate(target_reachable=Exists(reachable))
-    )
-    if not metadata_permission.may_view_any(principal):
-        rows = rows.filter(reach_filter(linkable, principal))  # nothing else is even locked
-    if lock:
-        rows = rows.select_for_update(no_key=True, of=("self",))
-    entity = linkable.entity_field or "pk"
     found: dict[str, Target] = {}
-    for pk, key, entity_id, reachable_ in rows.order_by("pk").values_list(
-        "pk", linkable.identifier_field, entity, "target_reachable"
+    for pk, key, entity_id, reachable in sql_batches.targets(
+        linkable=linkable,
+        keys=list(keys),
+        caller=principal.caller,
+        only_reached=not metadata_permission.may_view_any(principal),
+        lock=lock,
+        alias=using or router.db_for_read(linkable.model),
     ):
         target = Target(
             linkable=linkable,
             pk=pk,
             identifier=str(key),
-            entity_id=entity_id if linkable.entity_field else None,
-            reachable=bool(reachable_),
+            entity_id=entity_id,
+            reachable=reachable,
         )
         for identifier in keys.get(key, ()):
             found[identifier] = target

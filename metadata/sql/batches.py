@@ -1,17 +1,40 @@
-"""The batch statement: the documents of many objects at once (contract section 12).
+"""The batch statements: many objects of one type found (and locked), and the documents of
+many objects at once (contract section 12).
 
-See `metadata.sql` for why this is literal SQL. A batch of 100 objects reads about a thousand
-rows under its locks; through the ORM, turning those rows into values cost more than the
-statement itself (`docs/benchmark.md`, bulk rows).
+See `metadata.sql` for why these are literal SQL. A batch of 100 objects reads about a
+thousand rows under its locks; through the ORM, turning those rows into values cost more than
+the statement itself, and building the query that finds and locks the objects cost more than
+running it (`docs/benchmark.md`, bulk rows).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
+
+from metadata.linkables import Linkable, by_name
+from metadata.sql import reads
+
+# The objects of one type among the identifiers a batch names, each with whether the caller
+# reaches it (the reads' `REACH_*`), in primary-key order. A write locks them in that order,
+# `FOR NO KEY UPDATE` as `writes.LOCK` locks one, so batches that name overlapping objects in
+# any order queue instead of deadlocking. A caller who may not view every object gets, and
+# locks, only the objects it reaches. The identifiers travel as one parameter (an array; on
+# SQLite, a JSON array), so the text and PostgreSQL's plan are the same whatever their number.
+TARGETS = """
+SELECT o.{pk}, o.{identifier}, {entity_column}, {reachable}
+FROM {table} o
+WHERE o.{identifier} {among}{only_reached}
+ORDER BY o.{pk}{lock}"""
+AMONG = {
+    "postgresql": "= ANY(%(keys)s)",
+    "sqlite": "IN (SELECT value FROM json_each(%(keys)s))",
+}
 
 # The objects travel as one JSON parameter, `[[content type id, object id], ...]`, so the
 # statement's text and plan are the same whatever the number of objects. Each object's rows
@@ -52,3 +75,57 @@ def documents(
         for content_type_id, object_id, pairs in json.loads(text or "[]")
         if pairs
     }
+
+
+@functools.cache
+def targets_sql(name: str, vendor: str, caller: str, only_reached: bool, lock: bool) -> str:
+    """`TARGETS` for one type, database and kind of caller (as `reads.read_sql`)."""
+    linkable = by_name(name)
+    names = reads.columns(linkable)
+    if caller == "user":
+        reach = reads.reach_sql(linkable)
+    else:
+        reach = reads.REACH_SERVED.format(entity=names["entity"])
+    return TARGETS.format(
+        entity_column=f"o.{names['entity']}" if names["entity"] else "NULL",
+        reachable="1 = 1" if only_reached else reach,
+        among=AMONG[vendor],
+        only_reached=f" AND {reach}" if only_reached else "",
+        lock=" FOR NO KEY UPDATE OF o" if lock and vendor == "postgresql" else "",
+        **names,
+    )
+
+
+def targets(
+    *,
+    linkable: Linkable,
+    keys: Sequence[Any],
+    caller: reads.Caller,
+    only_reached: bool,
+    lock: bool,
+    alias: str,
+) -> list[tuple[Any, Any, uuid.UUID | None, bool]]:
+    """Run `TARGETS` for parsed identifiers: (primary key, identifier, entity id, whether the
+    caller reaches it) of each object found, in primary-key order."""
+    connection = connections[alias]
+    vendor = connection.vendor
+    sql = targets_sql(linkable.name, vendor, reads.caller_kind(caller), only_reached, lock)
+    identifier = reads.field_of(linkable, linkable.identifier_field)
+    values = [identifier.get_db_prep_value(key, connection) for key in keys]
+    params = {
+        **reads.caller_params(caller, vendor),
+        "keys": values if vendor == "postgresql" else json.dumps(values),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    pk = linkable.model._meta.pk
+    return [
+        (
+            pk.to_python(found),
+            identifier.to_python(key),
+            None if entity_id is None else uuid.UUID(str(entity_id)),
+            bool(reachable),
+        )
+        for found, key, entity_id, reachable in rows
+    ]

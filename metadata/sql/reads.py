@@ -186,13 +186,13 @@ def db_uuid(value: uuid.UUID | None, vendor: str) -> Any:
     return uuid.UUID(str(value)).hex
 
 
-def _caller_kind(caller: Caller) -> str:
+def caller_kind(caller: Caller) -> str:
     if caller.client_id is None:
         return "user"
     return "client" if caller.api_key_id is None else "api_key"
 
 
-def _caller_params(caller: Caller, vendor: str) -> dict[str, Any]:
+def caller_params(caller: Caller, vendor: str) -> dict[str, Any]:
     return {
         "user": db_uuid(caller.user_id, vendor),
         "client": db_uuid(caller.client_id, vendor),
@@ -213,10 +213,10 @@ def read(
     With `content_type_id`, the document comes with the object."""
     connection = connections[alias]
     vendor = connection.vendor
-    sql = read_sql(linkable.name, vendor, _caller_kind(caller), content_type_id is not None)
+    sql = read_sql(linkable.name, vendor, caller_kind(caller), content_type_id is not None)
     identifier = field_of(linkable, linkable.identifier_field)
     params = {
-        **_caller_params(caller, vendor),
+        **caller_params(caller, vendor),
         "key": identifier.get_db_prep_value(key, connection),
         "type": content_type_id,
     }
@@ -241,7 +241,7 @@ def flags(caller: Caller, alias: str) -> tuple[bool, bool, bool] | None:
     """The caller's (is_active, can_mutate_any, can_view_any) alone; None when no row."""
     connection = connections[alias]
     with connection.cursor() as cursor:
-        cursor.execute(CALLERS[_caller_kind(caller)], _caller_params(caller, connection.vendor))
+        cursor.execute(CALLERS[caller_kind(caller)], caller_params(caller, connection.vendor))
         found = cursor.fetchone()
     return None if found is None else (bool(found[0]), bool(found[1]), bool(found[2]))
 

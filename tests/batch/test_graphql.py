@@ -11,8 +11,10 @@ from django.core.cache import cache
 from django.test import Client
 
 from metadata.graphql.view import document_cache
+from metadata.linkables import all_linkables
 from metadata.models import Metadata, MetadataChange, WebhookEvent
 from tests.conftest import (
+    COOL_USER,
     COUNTERPART_ONE,
     COUNTERPART_TWO,
     DEMO_PASSWORD,
@@ -152,6 +154,24 @@ def test_metadata_batch_reads_the_readable_ones_in_order(
     }
     tenant = gql(READ_BATCH, {"type": "COUNTERPART", "ids": ids}, as_user=PARTNER_CLIENT_TWO_ID)
     assert [d["identifier"] for d in tenant["data"]["metadataBatch"]] == [COUNTERPART_TWO]
+
+
+def test_metadata_batch_finds_every_type_by_its_kind_of_identifier(
+    gql: Callable[..., Any],
+) -> None:
+    """UUIDs, integers, account numbers and email addresses all find their objects (support
+    may view every object); a user reaches themself and no other user."""
+    for linkable in all_linkables():
+        obj = linkable.model.objects.order_by("pk").first()
+        assert obj is not None, linkable.name
+        identifier = linkable.identifier_of(obj)
+        ids = [MISSING, identifier, "junk"]
+        body = gql(READ_BATCH, {"type": linkable.name, "ids": ids}, as_user=SUPPORT)
+        found = [d["identifier"] for d in body["data"]["metadataBatch"]]
+        assert found == [identifier], linkable.name
+    ids = [SUPPORT, COOL_USER, "nobody@example.org"]
+    users = gql(READ_BATCH, {"type": "ACCOUNT_USER", "ids": ids}, as_user=COOL_USER)
+    assert [d["identifier"] for d in users["data"]["metadataBatch"]] == [COOL_USER]
 
 
 def test_a_batch_of_n_pairs_costs_n(

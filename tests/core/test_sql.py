@@ -66,11 +66,13 @@ def test_the_tables_named_in_the_statements_are_the_models_tables() -> None:
     assert PartnerClient._meta.pk.column == "client_id"
 
 
-def test_every_linkable_has_a_read_statement_on_both_databases() -> None:
+def test_every_linkable_has_a_read_and_a_batch_statement_on_both_databases() -> None:
     for linkable in all_linkables():
         for vendor in ("postgresql", "sqlite"):
             for caller in ("user", "client", "api_key"):
                 text = reads.read_sql(linkable.name, vendor, caller, True)
+                assert linkable.model._meta.db_table in text
+                text = batches.targets_sql(linkable.name, vendor, caller, True, True)
                 assert linkable.model._meta.db_table in text
 
 
@@ -145,6 +147,24 @@ def test_a_batch_reads_its_documents_by_index() -> None:
     plan = _plan(batches.DOCUMENTS["postgresql"], {"objects": json.dumps(objects)})
     _assert_no_scan_of_big_tables(plan)
     assert "metadata_unique_object_key" in plan, plan
+
+
+@ON_POSTGRESQL
+@pytest.mark.usefixtures("many_rows")
+@pytest.mark.parametrize("caller", ["user", "client", "api_key"])
+@pytest.mark.parametrize("only_reached", [False, True])
+def test_a_batch_finds_and_locks_its_objects_by_index(caller: str, only_reached: bool) -> None:
+    user = User.objects.get(email=PARTNER)
+    statement = batches.targets_sql(COUNTERPART.name, "postgresql", caller, only_reached, True)
+    assert statement.rstrip().endswith("FOR NO KEY UPDATE OF o")
+    params = {
+        **reads.caller_params(reads.Caller(user.pk, uuid.uuid4(), uuid.uuid4()), "postgresql"),
+        # A tenth of a percent of the table, as 100 objects are of a million.
+        "keys": list(Counterpart.objects.values_list("pk", flat=True)[:3]),
+    }
+    plan = _plan(statement, params)
+    _assert_no_scan_of_big_tables(plan)
+    assert "metadata_counterpart_pkey" in plan, plan
 
 
 @pytest.mark.usefixtures("demo")
