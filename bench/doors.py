@@ -86,7 +86,8 @@ DOORS = (
     Door("rest_get", "REST GET", "get", REST_PATH, 0.75),
     Door("rest_put", "REST PUT", "put", REST_PATH, 0.6),
     Door("rest_patch", "REST PATCH", "patch", REST_PATH, 0.6),
-    Door("graphql_metadata", "GraphQL metadata", "gql_query", "/v1/graphql/", 0.6),
+    # Issue 18 raised issue 7's 0.6x: a GraphQL read does the same one query as REST GET.
+    Door("graphql_metadata", "GraphQL metadata", "gql_query", "/v1/graphql/", 0.7),
     Door("graphql_update", "GraphQL updateMetadata", "gql_update", "/v1/graphql/", 0.6),
 )
 LOOKUP = Door(
